@@ -1,0 +1,16 @@
+module github.com/patina-dev/patina
+
+go 1.26.8
+
+require (
+	filippo.io/age v1.3.2 // indirect
+	filippo.io/hpke v0.4.0 // indirect
+	github.com/BurntSushi/toml v1.6.0 // indirect
+	github.com/coreos/go-systemd/v22 v22.7.0 // indirect
+	github.com/keybase/go-keychain v0.0.1 // indirect
+	github.com/mattn/go-sqlite3 v1.14.53 // indirect
+	github.com/spf13/pflag v1.1.0 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
+)

@@ -1,0 +1,110 @@
+// Package paths is the one place that knows where Patina keeps things:
+// the runtime dir and socket, the persistent home, vaults, token and indexes.
+package paths
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// Environment variables that override the defaults.
+const (
+	EnvHome   = "PATINA_HOME"   // persistent home, default ~/.patina
+	EnvSocket = "PATINA_SOCKET" // socket path for clients and standalone serve
+)
+
+const (
+	runtimeDirName = "patina"
+	socketName     = "mother.sock"
+	tokenName      = "mother.token"
+)
+
+// Home is the persistent home: $PATINA_HOME, else ~/.patina.
+func Home() (string, error) {
+	if h := os.Getenv(EnvHome); h != "" {
+		return filepath.Abs(h)
+	}
+	u, err := os.UserHomeDir()
+	if err != nil {
+		return "", errors.New("cannot find the home directory: set $HOME or $PATINA_HOME")
+	}
+	return filepath.Join(u, ".patina"), nil
+}
+
+// Socket is the daemon's unix socket: $PATINA_SOCKET, else
+// <RuntimeDir>/mother.sock.
+func Socket() (string, error) {
+	if s := os.Getenv(EnvSocket); s != "" {
+		return filepath.Abs(s)
+	}
+	dir, err := RuntimeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, socketName), nil
+}
+
+// RuntimeDir is the 0700 directory holding the socket. With $PATINA_SOCKET
+// set it is that socket's directory.
+func RuntimeDir() (string, error) {
+	if s := os.Getenv(EnvSocket); s != "" {
+		abs, err := filepath.Abs(s)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Dir(abs), nil
+	}
+	return platformRuntimeDir()
+}
+
+// Token is the TCP bearer-token file.
+func Token() (string, error) { return inHome(tokenName) }
+
+// GlobalVault, GlobalRegistry and GlobalRecipient are the global vault files.
+func GlobalVault() (string, error)     { return inHome("vault.age") }
+func GlobalRegistry() (string, error)  { return inHome("secrets.toml") }
+func GlobalRecipient() (string, error) { return inHome("recipient.txt") }
+
+// IdentityFile is the passphrase-encrypted age identity.
+func IdentityFile() (string, error) { return inHome("identity.age") }
+
+// ProjectsRegistry is the registry of indexed projects.
+func ProjectsRegistry() (string, error) { return inHome("projects.toml") }
+
+// ProjectDir is a project's own Patina directory, <project>/.patina.
+func ProjectDir(project string) string { return filepath.Join(project, ".patina") }
+
+// ProjectVault, ProjectRegistry and ProjectRecipients are a project's vault files.
+func ProjectVault(project string) string { return filepath.Join(ProjectDir(project), "vault.age") }
+func ProjectRegistry(project string) string {
+	return filepath.Join(ProjectDir(project), "secrets.toml")
+}
+func ProjectRecipients(project string) string {
+	return filepath.Join(ProjectDir(project), "recipients.txt")
+}
+
+// ProjectIndex is a project's SQLite index.
+func ProjectIndex(project string) string {
+	return filepath.Join(ProjectDir(project), "local", "index.db")
+}
+
+func inHome(name string) (string, error) {
+	h, err := Home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(h, name), nil
+}
+
+// EnsureHome creates the home directory 0700 if it is missing.
+func EnsureHome() (string, error) {
+	h, err := Home()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(h, 0o700); err != nil {
+		return "", err
+	}
+	return h, nil
+}
