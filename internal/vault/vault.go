@@ -1,0 +1,164 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"time"
+
+	"filippo.io/age"
+)
+
+// Vault is one decrypted vault file held in memory. Values are byte slices
+// so Wipe can zero them; a Vault is not safe for concurrent use.
+type Vault struct {
+	path       string
+	createdAt  time.Time
+	modifiedAt time.Time
+	values     map[string][]byte
+	id         string // VaultID of the bytes last loaded or saved; "" if never
+}
+
+// New returns an empty vault that Save will create at path.
+func New(path string) *Vault {
+	return &Vault{path: absPath(path), values: map[string][]byte{}}
+}
+
+// Load reads and decrypts the vault at path with the first identity that
+// matches. Errors are *Error: a missing file wraps fs.ErrNotExist, a vault
+// not encrypted to any of ids wraps ErrWrongIdentity.
+func Load(path string, ids ...age.Identity) (*Vault, error) {
+	path = absPath(path)
+	data, err := readFile(KindVault, path)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := decrypt(path, data, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer wipe(plain)
+	created, modified, values, err := decodePlaintext(path, plain)
+	if err != nil {
+		return nil, err
+	}
+	return &Vault{
+		path:       path,
+		createdAt:  created,
+		modifiedAt: modified,
+		values:     values,
+		id:         VaultID(path, data),
+	}, nil
+}
+
+// LoadOrNew is Load, except that a missing file gives an empty vault.
+func LoadOrNew(path string, ids ...age.Identity) (*Vault, error) {
+	v, err := Load(path, ids...)
+	if errors.Is(err, fs.ErrNotExist) {
+		return New(path), nil
+	}
+	return v, err
+}
+
+// Path is the vault's absolute path.
+func (v *Vault) Path() string { return v.path }
+
+// ID is the daemon cache key of the file as last loaded or saved (see
+// VaultID); "" for a vault never loaded or saved.
+func (v *Vault) ID() string { return v.id }
+
+// CreatedAt and ModifiedAt are the [meta] timestamps; zero if the file had
+// none and was never saved.
+func (v *Vault) CreatedAt() time.Time  { return v.createdAt }
+func (v *Vault) ModifiedAt() time.Time { return v.modifiedAt }
+
+// Len is the number of secrets.
+func (v *Vault) Len() int { return len(v.values) }
+
+// Names lists the secret names, sorted.
+func (v *Vault) Names() []string {
+	names := make([]string, 0, len(v.values))
+	for n := range v.values {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Get returns the value of a secret. The slice is the vault's own: do not
+// modify it, and do not use it after Wipe.
+func (v *Vault) Get(name string) ([]byte, bool) {
+	b, ok := v.values[name]
+	return b, ok
+}
+
+// Set stores a copy of value under name, wiping any previous value. The name
+// must pass ValidateName; the value must be valid UTF-8 without NUL bytes and
+// at most MaxValueSize (what TOML and an environment variable can carry).
+// Errors name the secret, never the value.
+func (v *Vault) Set(name string, value []byte) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if err := validateValue(name, value); err != nil {
+		return err
+	}
+	if old, ok := v.values[name]; ok {
+		wipe(old)
+	}
+	v.values[name] = append(make([]byte, 0, len(value)), value...)
+	return nil
+}
+
+// Remove deletes a secret and wipes its value; it reports whether it existed.
+func (v *Vault) Remove(name string) bool {
+	old, ok := v.values[name]
+	if ok {
+		wipe(old)
+		delete(v.values, name)
+	}
+	return ok
+}
+
+// Save encrypts the vault to rs (armored age) and replaces the file
+// atomically with mode 0600, creating its directory (0700) if needed. On
+// error the previous file is unchanged.
+func (v *Vault) Save(rs []age.Recipient) error {
+	if len(rs) == 0 {
+		return fileErr(KindVault, v.path, nil, "no recipients to encrypt to",
+			"add your recipient (`patina secrets init` prints it) to the recipients file")
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	created := v.createdAt
+	if created.IsZero() {
+		created = now
+	}
+	plain := encodePlaintext(created, now, v.values)
+	data, err := encrypt(plain, rs)
+	wipe(plain)
+	if err != nil {
+		// age's messages are about recipients (public), never the plaintext.
+		return fileErr(KindVault, v.path, err, "cannot encrypt: "+err.Error(), "check the recipients file")
+	}
+	if err := writeFile(KindVault, v.path, data); err != nil {
+		return err
+	}
+	v.createdAt, v.modifiedAt = created, now
+	v.id = VaultID(v.path, data)
+	return nil
+}
+
+// Wipe zeroes every value and empties the vault. Call it (defer it) as soon
+// as the values have been used.
+func (v *Vault) Wipe() {
+	wipeMap(v.values)
+}
+
+// String describes the vault without its values; Format routes every verb
+// (%v, %+v, %#v, %x, %d…) through it so no formatting can print a secret.
+func (v *Vault) String() string {
+	return fmt.Sprintf("vault %s (%d secrets)", v.path, len(v.values))
+}
+
+func (v *Vault) Format(f fmt.State, verb rune) { fmt.Fprint(f, v.String()) }

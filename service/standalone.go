@@ -1,0 +1,119 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// ErrRefused wraps every reason standalone mode refuses to start. Nothing
+// is deleted when it is returned.
+var ErrRefused = errors.New("refusing to start")
+
+func refuse(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrRefused}, args...)...)
+}
+
+// ListenStandalone binds the unix socket at path when no init system
+// passed one in. The directory must be ours and private (created 0700 if
+// missing); an existing socket file is removed only if it is ours and
+// nobody answers on it ("dial before unlink"). The socket is 0600 and is
+// removed when the listener closes.
+func ListenStandalone(path string) (Listener, error) {
+	dir := filepath.Dir(path)
+	if err := privateDir(dir); err != nil {
+		return Listener{}, err
+	}
+	if err := clearStaleSocket(path); err != nil {
+		return Listener{}, err
+	}
+	old := syscall.Umask(0o177) // no window where the socket is wider than 0600
+	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	syscall.Umask(old)
+	if err != nil {
+		return Listener{}, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ul.Close()
+		return Listener{}, fmt.Errorf("chmod %s: %w", path, err)
+	}
+	ul.SetUnlinkOnClose(true)
+	return Listener{Listener: ul, Name: path}, nil
+}
+
+// privateDir creates dir 0700 if missing and refuses one that is a
+// symlink, not a directory, not ours, or open to group or world.
+func privateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+		fi, err = os.Lstat(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("runtime dir %s: %w", dir, err)
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return refuse("runtime dir %s is a symlink: remove it or set PATINA_SOCKET elsewhere", dir)
+	case !fi.IsDir():
+		return refuse("runtime dir %s is not a directory", dir)
+	case ownerOf(fi) != os.Getuid():
+		return refuse("runtime dir %s is owned by uid %d, not by us (uid %d)", dir, ownerOf(fi), os.Getuid())
+	case fi.Mode().Perm()&0o077 != 0:
+		return refuse("runtime dir %s has mode %#o, group/world accessible: run chmod 700 %s", dir, fi.Mode().Perm(), dir)
+	}
+	return nil
+}
+
+// clearStaleSocket removes path if it is our socket and dead.
+func clearStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("socket %s: %w", path, err)
+	}
+	if fi.Mode()&fs.ModeSocket == 0 {
+		return refuse("%s exists and is not a socket: not touching it", path)
+	}
+	if ownerOf(fi) != os.Getuid() {
+		return refuse("socket %s belongs to uid %d, not to us (uid %d)", path, ownerOf(fi), os.Getuid())
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		c.Close()
+		return refuse("a daemon already answers on %s (see `patina mother status`)", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale socket %s: %w", path, err)
+	}
+	return nil
+}
+
+func ownerOf(fi fs.FileInfo) int {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid)
+	}
+	return -1
+}
+
+// ListenTCP adds a network listener (`--tcp HOST:PORT`); hosts are extra
+// names accepted in the Host header.
+func ListenTCP(addr string, hosts []string) (Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return Listener{}, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return Listener{Listener: l, Name: "tcp", Network: true, Hosts: hosts}, nil
+}
