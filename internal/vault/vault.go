@@ -16,13 +16,17 @@ type Vault struct {
 	path       string
 	createdAt  time.Time
 	modifiedAt time.Time
-	values     map[string][]byte
+	values     *valueSet
 	id         string // VaultID of the bytes last loaded or saved; "" if never
 }
 
+// valueSet sits behind a pointer so that a Vault printed where fmt cannot
+// call its Format (nested in another struct) shows an address, not values.
+type valueSet struct{ m map[string][]byte }
+
 // New returns an empty vault that Save will create at path.
 func New(path string) *Vault {
-	return &Vault{path: absPath(path), values: map[string][]byte{}}
+	return &Vault{path: absPath(path), values: &valueSet{m: map[string][]byte{}}}
 }
 
 // Load reads and decrypts the vault at path with the first identity that
@@ -47,7 +51,7 @@ func Load(path string, ids ...age.Identity) (*Vault, error) {
 		path:       path,
 		createdAt:  created,
 		modifiedAt: modified,
-		values:     values,
+		values:     &valueSet{m: values},
 		id:         VaultID(path, data),
 	}, nil
 }
@@ -74,12 +78,12 @@ func (v *Vault) CreatedAt() time.Time  { return v.createdAt }
 func (v *Vault) ModifiedAt() time.Time { return v.modifiedAt }
 
 // Len is the number of secrets.
-func (v *Vault) Len() int { return len(v.values) }
+func (v *Vault) Len() int { return len(v.values.m) }
 
 // Names lists the secret names, sorted.
 func (v *Vault) Names() []string {
-	names := make([]string, 0, len(v.values))
-	for n := range v.values {
+	names := make([]string, 0, len(v.values.m))
+	for n := range v.values.m {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -89,7 +93,7 @@ func (v *Vault) Names() []string {
 // Get returns the value of a secret. The slice is the vault's own: do not
 // modify it, and do not use it after Wipe.
 func (v *Vault) Get(name string) ([]byte, bool) {
-	b, ok := v.values[name]
+	b, ok := v.values.m[name]
 	return b, ok
 }
 
@@ -104,19 +108,19 @@ func (v *Vault) Set(name string, value []byte) error {
 	if err := validateValue(name, value); err != nil {
 		return err
 	}
-	if old, ok := v.values[name]; ok {
+	if old, ok := v.values.m[name]; ok {
 		wipe(old)
 	}
-	v.values[name] = append(make([]byte, 0, len(value)), value...)
+	v.values.m[name] = append(make([]byte, 0, len(value)), value...)
 	return nil
 }
 
 // Remove deletes a secret and wipes its value; it reports whether it existed.
 func (v *Vault) Remove(name string) bool {
-	old, ok := v.values[name]
+	old, ok := v.values.m[name]
 	if ok {
 		wipe(old)
-		delete(v.values, name)
+		delete(v.values.m, name)
 	}
 	return ok
 }
@@ -134,7 +138,7 @@ func (v *Vault) Save(rs []age.Recipient) error {
 	if created.IsZero() {
 		created = now
 	}
-	plain := encodePlaintext(created, now, v.values)
+	plain := encodePlaintext(created, now, v.values.m)
 	data, err := encrypt(plain, rs)
 	wipe(plain)
 	if err != nil {
@@ -152,13 +156,18 @@ func (v *Vault) Save(rs []age.Recipient) error {
 // Wipe zeroes every value and empties the vault. Call it (defer it) as soon
 // as the values have been used.
 func (v *Vault) Wipe() {
-	wipeMap(v.values)
+	wipeMap(v.values.m)
 }
 
 // String describes the vault without its values; Format routes every verb
 // (%v, %+v, %#v, %x, %d…) through it so no formatting can print a secret.
-func (v *Vault) String() string {
-	return fmt.Sprintf("vault %s (%d secrets)", v.path, len(v.values))
+// Value receivers, so a copied Vault is covered too.
+func (v Vault) String() string {
+	n := 0
+	if v.values != nil {
+		n = len(v.values.m)
+	}
+	return fmt.Sprintf("vault %s (%d secrets)", v.path, n)
 }
 
-func (v *Vault) Format(f fmt.State, verb rune) { fmt.Fprint(f, v.String()) }
+func (v Vault) Format(f fmt.State, verb rune) { fmt.Fprint(f, v.String()) }
