@@ -213,9 +213,9 @@ func encodePlaintext(created, modified time.Time, values map[string][]byte) []by
 	sort.Strings(names)
 	b := make([]byte, 0, size)
 	b = append(b, "[meta]\nversion = 1\ncreated_at = \""...)
-	b = created.UTC().AppendFormat(b, time.RFC3339)
+	b = created.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, "\"\nmodified_at = \""...)
-	b = modified.UTC().AppendFormat(b, time.RFC3339)
+	b = modified.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, "\"\n\n[values]\n"...)
 	for _, name := range names {
 		b = append(b, name...) // validated: a bare key

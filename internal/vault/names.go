@@ -24,7 +24,10 @@ func ValidateName(name string) error {
 		ok = isLower(c) || isDigit(c) || c == '-'
 	}
 	if !ok {
-		return fmt.Errorf("invalid secret name %s: use lowercase letters, digits and hyphens, starting with a letter, at most %d characters (e.g. api-key)", quoteName(name), MaxNameLen)
+		return &nameError{
+			problem: "invalid secret name " + quoteName(name),
+			fix:     fmt.Sprintf("use lowercase letters, digits and hyphens, starting with a letter, at most %d characters (e.g. api-key)", MaxNameLen),
+		}
 	}
 	return nil
 }
@@ -39,10 +42,19 @@ func ValidateEnv(env string) error {
 		ok = isUpper(c) || isDigit(c) || c == '_'
 	}
 	if !ok {
-		return fmt.Errorf("invalid environment variable name %s: use upper-case letters, digits and underscores, not starting with a digit, at most %d characters (e.g. API_KEY)", quoteName(env), MaxEnvLen)
+		return &nameError{
+			problem: "invalid environment variable name " + quoteName(env),
+			fix:     fmt.Sprintf("use upper-case letters, digits and underscores, not starting with a digit, at most %d characters (e.g. API_KEY)", MaxEnvLen),
+		}
 	}
 	return nil
 }
+
+// nameError is a rejected name: what is wrong and what to use instead, kept
+// apart so a file error can put the two in its own problem and fix slots.
+type nameError struct{ problem, fix string }
+
+func (e *nameError) Error() string { return e.problem + ": " + e.fix }
 
 // EnvFor is the default environment variable for a valid secret name:
 // upper-cased, hyphens to underscores (api-key → API_KEY).

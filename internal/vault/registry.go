@@ -34,7 +34,7 @@ type registryEntry struct {
 	Env *string `toml:"env"`
 }
 
-const fixRegistry = "correct it by hand (format: version = 1, [secrets] name = { env = \"ENV_NAME\" })"
+const fixRegistry = "correct it by hand; the format is version = 1 and [secrets] name = { env = \"ENV_NAME\" }"
 
 // NewRegistry returns an empty registry that Save will create at path.
 func NewRegistry(path string) *Registry {
@@ -57,7 +57,7 @@ func LoadRegistry(path string) (*Registry, error) {
 		return nil, fileErr(KindRegistry, path, err, "invalid TOML: "+strings.TrimPrefix(err.Error(), "toml: "), fixRegistry)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fileErr(KindRegistry, path, nil, fmt.Sprintf("unknown key %q", und[0].String()), "remove it ("+fixRegistry+")")
+		return nil, fileErr(KindRegistry, path, nil, fmt.Sprintf("unknown key %q", und[0].String()), "remove it; the format is version = 1 and [secrets] name = { env = \"ENV_NAME\" }")
 	}
 	if rf.Version == nil {
 		return nil, fileErr(KindRegistry, path, nil, "no version", "add `version = 1` at the top")
@@ -77,13 +77,27 @@ func LoadRegistry(path string) (*Registry, error) {
 	for _, name := range names {
 		env := EnvFor(name)
 		if e := rf.Secrets[name].Env; e != nil {
+			// Set reads "" as "infer"; in the file an empty env is a mistake.
+			if err := ValidateEnv(*e); err != nil {
+				return nil, registryNameErr(path, err)
+			}
 			env = *e
 		}
 		if err := r.Set(name, env); err != nil {
-			return nil, fileErr(KindRegistry, path, nil, err.Error(), "correct it by hand")
+			return nil, registryNameErr(path, err)
 		}
 	}
 	return r, nil
+}
+
+// registryNameErr puts a rejected name into a file error, keeping the
+// name's own advice as the fix.
+func registryNameErr(path string, err error) error {
+	var ne *nameError
+	if errors.As(err, &ne) {
+		return fileErr(KindRegistry, path, nil, ne.problem, ne.fix)
+	}
+	return fileErr(KindRegistry, path, nil, err.Error(), fixRegistry)
 }
 
 // LoadRegistryOrNew is LoadRegistry, except that a missing file gives an
@@ -136,11 +150,14 @@ func (r *Registry) Set(name, env string) error {
 		env = EnvFor(name)
 	}
 	if err := ValidateEnv(env); err != nil {
-		return fmt.Errorf("secret %s: %w", name, err)
+		return err
 	}
 	for other, e := range r.env {
 		if e == env && other != name {
-			return fmt.Errorf("secrets %s and %s would both set %s: choose another variable with --env", other, name, env)
+			return &nameError{
+				problem: fmt.Sprintf("secrets %s and %s would both set %s", other, name, env),
+				fix:     "give one of them another variable (`patina secrets add NAME --env VAR`)",
+			}
 		}
 	}
 	r.env[name] = env
