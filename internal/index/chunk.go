@@ -15,6 +15,8 @@ const (
 	// minChunkLines is how far into a window a preferred cut must be
 	// before it beats a later, weaker one.
 	minChunkLines = maxChunkLines / 4
+	// maxTitleSyms is how many declaration names a code chunk's title lists.
+	maxTitleSyms = 3
 )
 
 // Chunk kinds.
@@ -231,9 +233,6 @@ func splitMarkdown(rel string, items []item) []Chunk {
 		secs = append(secs, cur)
 		level := len(m[1])
 		text := strings.TrimSpace(closingATX.ReplaceAllString(m[2], ""))
-		if text == "#" || strings.Trim(text, "#") == "" {
-			text = strings.Trim(text, "#")
-		}
 		if len(stack) >= level {
 			stack = stack[:level-1]
 		}
@@ -292,7 +291,7 @@ var leadIn = regexp.MustCompile(`^(?://|#|/\*|\*|\s+\*|@|--|;)`)
 
 // splitCode cuts source into bounded chunks, preferring to end a chunk just
 // before a top-level declaration (with its leading comment) or after a
-// blank line. Titles are "path: Symbol" when a declaration is in reach.
+// blank line. Titles are "path: Name, Name" when declarations are in reach.
 func splitCode(rel string, items []item) []Chunk {
 	cuts := blankCuts(items)
 	syms := make([]string, len(items)) // symbol declared at item i, if any
@@ -315,20 +314,39 @@ func splitCode(rel string, items []item) []Chunk {
 		}
 		cuts[c] = cutDecl
 	}
+	// The title names the chunk's declarations (up to maxTitleSyms), or
+	// else the declaration it continues.
 	title := func(s, e int) string {
-		sym := ""
-		for i := s; i < e && sym == ""; i++ { // the first declaration in the chunk
-			sym = syms[i]
+		var names []string
+		more := false
+		for i := s; i < e; i++ {
+			if syms[i] == "" || syms[i] == "\x00" {
+				continue
+			}
+			if len(names) == maxTitleSyms {
+				more = true
+				break
+			}
+			names = append(names, syms[i])
 		}
-		if sym == "" { // else the declaration the chunk continues
-			for i := s - 1; i >= 0 && sym == ""; i-- {
-				sym = syms[i]
+		if len(names) == 0 {
+			for i := s - 1; i >= 0; i-- {
+				if syms[i] != "" {
+					if syms[i] != "\x00" {
+						names = append(names, syms[i])
+					}
+					break
+				}
 			}
 		}
-		if sym == "" || sym == "\x00" {
+		if len(names) == 0 {
 			return rel
 		}
-		return rel + ": " + sym
+		t := rel + ": " + strings.Join(names, ", ")
+		if more {
+			t += ", …"
+		}
+		return t
 	}
 	return pack(items, cuts, KindCode, title)
 }

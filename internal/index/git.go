@@ -1,0 +1,166 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// runGit runs git in dir and returns its stdout. Repository config cannot
+// make it run a program (fsmonitor), prompt, or take optional locks.
+func runGit(ctx context.Context, dir string, stdin io.Reader, args ...string) ([]byte, error) {
+	full := append([]string{"-c", "core.fsmonitor=false", "-c", "core.quotepath=off", "-C", dir}, args...)
+	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("git %s: %s", args[0], msg)
+	}
+	return stdout.Bytes(), nil
+}
+
+// gitRepo describes the repository a scrape root lives in.
+type gitRepo struct {
+	top    string // the work tree's top level
+	subdir bool   // the scrape root is below the top level
+}
+
+// findGit reports whether root is inside a git work tree. A missing git
+// binary, or a repository git refuses to use, is not an error: the scrape
+// walks the tree instead and says why in note.
+func findGit(ctx context.Context, root string) (repo *gitRepo, note string, err error) {
+	if _, err := exec.LookPath("git"); err != nil {
+		return nil, "git not found on PATH: walked the tree instead", nil
+	}
+	out, err := runGit(ctx, root, nil, "rev-parse", "--is-inside-work-tree", "--show-toplevel")
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "not a git repository") {
+			return nil, "", nil
+		}
+		return nil, "not using git (" + msg + "): walked the tree instead", nil
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 2 || lines[0] != "true" {
+		return nil, "", nil // e.g. inside a .git dir or a bare repository
+	}
+	top, err := filepath.EvalSymlinks(lines[1])
+	if err != nil {
+		return nil, "", fmt.Errorf("git top level %s: %w", lines[1], err)
+	}
+	return &gitRepo{top: top, subdir: filepath.Clean(top) != filepath.Clean(root)}, "", nil
+}
+
+// gitFiles lists the files under root that git tracks, plus untracked
+// files git does not ignore, as slash paths relative to root.
+func gitFiles(ctx context.Context, root string) ([]string, error) {
+	out, err := runGit(ctx, root, nil, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var files []string
+	for _, p := range strings.Split(string(out), "\x00") {
+		// Entries ending in "/" are untracked nested repositories.
+		if p == "" || strings.HasSuffix(p, "/") || seen[p] {
+			continue
+		}
+		seen[p] = true
+		files = append(files, p)
+	}
+	return files, nil
+}
+
+// commit is one git commit as indexed.
+type commit struct {
+	hash, short string
+	date        time.Time
+	message     string
+}
+
+// gitCommits lists the hashes of the newest max commits reachable from
+// HEAD, newest first (limited to commits touching root when root is a
+// subdirectory). A repository without commits has none.
+func gitCommits(ctx context.Context, root string, repo *gitRepo, max int) ([]string, error) {
+	if _, err := runGit(ctx, root, nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, nil // no commits yet
+	}
+	args := []string{"rev-list", "--max-count=" + strconv.Itoa(max), "HEAD"}
+	if repo.subdir {
+		args = append(args, "--", ".")
+	}
+	out, err := runGit(ctx, root, nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// gitMessages reads the given commits' short hash, author date and message.
+func gitMessages(ctx context.Context, root string, hashes []string) ([]commit, error) {
+	if len(hashes) == 0 {
+		return nil, nil
+	}
+	in := strings.NewReader(strings.Join(hashes, "\n") + "\n")
+	out, err := runGit(ctx, root, in, "log", "--no-walk=unsorted", "--stdin", "-z",
+		"--format=%H%x00%h%x00%at%x00%B")
+	if err != nil {
+		return nil, err
+	}
+	fields := strings.Split(string(out), "\x00")
+	var cs []commit
+	for i := 0; i+3 < len(fields); i += 4 {
+		secs, err := strconv.ParseInt(fields[i+2], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("git log: bad author date %q", fields[i+2])
+		}
+		cs = append(cs, commit{
+			hash:    strings.TrimSpace(fields[i]),
+			short:   fields[i+1],
+			date:    time.Unix(secs, 0).UTC(),
+			message: strings.ToValidUTF8(strings.TrimRight(fields[i+3], "\n"), "\uFFFD"),
+		})
+	}
+	if len(cs) != len(hashes) {
+		return nil, errors.New("git log: unexpected output")
+	}
+	return cs, nil
+}
+
+// commitChunk is the searchable form of a commit: titled with its author
+// date, short hash and subject; path "git:<short hash>".
+func commitChunk(c commit) (path string, ch Chunk) {
+	subject, _, _ := strings.Cut(c.message, "\n")
+	title := c.date.Format("2006-01-02") + " " + c.short
+	if s := strings.TrimSpace(subject); s != "" {
+		title += " " + s
+	}
+	lines := 1 + strings.Count(c.message, "\n")
+	return "git:" + c.short, Chunk{Kind: KindCommit, Title: title, StartLine: 1, EndLine: lines, Content: c.message}
+}
