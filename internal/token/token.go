@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/patina-dev/patina/internal/atomicfile"
 )
@@ -74,10 +73,9 @@ func Read(path string) ([]byte, error) {
 type Checker struct {
 	path string
 
-	mu      sync.Mutex
-	tok     []byte
-	modTime time.Time
-	size    int64
+	mu   sync.Mutex
+	tok  []byte
+	seen os.FileInfo // the file the token was read from
 }
 
 // NewChecker loads (creating if needed) the token at path.
@@ -97,14 +95,17 @@ func (c *Checker) reload() error {
 	if err != nil {
 		return err
 	}
-	if fi.ModTime().Equal(c.modTime) && fi.Size() == c.size && c.tok != nil {
+	// Rotation renames a new file into place: a new inode. Mode is checked
+	// too, so a file made world-readable stops being trusted at once.
+	if c.seen != nil && os.SameFile(fi, c.seen) && fi.ModTime().Equal(c.seen.ModTime()) &&
+		fi.Size() == c.seen.Size() && fi.Mode() == c.seen.Mode() {
 		return nil
 	}
 	tok, err := Read(c.path)
 	if err != nil {
 		return err
 	}
-	c.tok, c.modTime, c.size = tok, fi.ModTime(), fi.Size()
+	c.tok, c.seen = tok, fi
 	return nil
 }
 
