@@ -1,0 +1,13 @@
+#!/bin/sh
+# Talking to mother with curl. The unix socket needs no token: file
+# permissions and the peer-uid check are the authentication.
+SOCK=${PATINA_SOCKET:-${XDG_RUNTIME_DIR:-$HOME/.patina/run}/patina/mother.sock}
+
+curl -s --unix-socket "$SOCK" http://patina/health
+curl -s --unix-socket "$SOCK" http://patina/version
+
+# TCP (opt-in, `patina mother serve --tcp 127.0.0.1:7474`): read the token
+# from its file into a header file, so it never appears in argv (ps).
+TOKEN_FILE=${PATINA_HOME:-$HOME/.patina}/mother.token
+printf 'Authorization: Bearer %s\n' "$(cat "$TOKEN_FILE")" > /dev/shm/patina-auth.$$ && \
+  curl -s -H @/dev/shm/patina-auth.$$ http://127.0.0.1:7474/health; rm -f /dev/shm/patina-auth.$$
