@@ -9,5 +9,10 @@ curl -s --unix-socket "$SOCK" http://patina/version
 # TCP (opt-in, `patina mother serve --tcp 127.0.0.1:7474`): read the token
 # from its file into a header file, so it never appears in argv (ps).
 TOKEN_FILE=${PATINA_HOME:-$HOME/.patina}/mother.token
-printf 'Authorization: Bearer %s\n' "$(cat "$TOKEN_FILE")" > /dev/shm/patina-auth.$$ && \
-  curl -s -H @/dev/shm/patina-auth.$$ http://127.0.0.1:7474/health; rm -f /dev/shm/patina-auth.$$
+(
+  umask 077
+  hdr=$(mktemp)
+  printf 'Authorization: Bearer %s\n' "$(cat "$TOKEN_FILE")" > "$hdr"
+  curl -s -H @"$hdr" http://127.0.0.1:7474/health
+  rm -f "$hdr"
+)

@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -95,6 +96,8 @@ func toItems(text string) []item {
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
+
 // Cut priorities: cut[i] is how good it is to end a chunk just before
 // item i.
 const (
@@ -142,13 +145,18 @@ func pack(items []item, cuts []int, kind string, title func(s, e int) string) []
 		for last > s && isBlank(items[last].text) {
 			last--
 		}
-		out = append(out, Chunk{
-			Kind:      kind,
-			Title:     title(s, e),
-			StartLine: items[s].line,
-			EndLine:   items[last].line,
-			Content:   joinItems(items[s : last+1]),
-		})
+		content := joinItems(items[s : last+1])
+		// A chunk with no word in it (a lone "}" after a hard cut) can
+		// never match a query; it is dropped.
+		if strings.ContainsFunc(content, isWordRune) {
+			out = append(out, Chunk{
+				Kind:      kind,
+				Title:     title(s, e),
+				StartLine: items[s].line,
+				EndLine:   items[last].line,
+				Content:   content,
+			})
+		}
 		s = e
 	}
 }
