@@ -57,6 +57,12 @@ type echoBody struct {
 
 func startTestServer(t testing.TB, cfg Config, withTCP bool) *testServer {
 	t.Helper()
+	return startTestServerWith(t, cfg, withTCP, nil)
+}
+
+// startTestServerWith also lets the test register more routes before serving.
+func startTestServerWith(t testing.TB, cfg Config, withTCP bool, register func(*Server)) *testServer {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "patina-svc-")
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +73,9 @@ func startTestServer(t testing.TB, cfg Config, withTCP bool) *testServer {
 	cfg.TokenPath = filepath.Join(dir, "home", "mother.token")
 	ts.srv = New(cfg)
 	registerTestRoutes(ts.srv, ts.release)
+	if register != nil {
+		register(ts.srv)
+	}
 
 	ts.sock = filepath.Join(dir, "run", "mother.sock")
 	l, err := ListenStandalone(ts.sock)

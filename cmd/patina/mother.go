@@ -49,6 +49,8 @@ func serveVerb() *verb {
 		concurrency := fs.Int("concurrency", 0, "queries run at once (0: GOMAXPROCS)")
 		queueWait := fs.Duration("queue-wait", 2*time.Second, "how long a query waits for a slot before 503")
 		drain := fs.Duration("drain-timeout", 10*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may finish")
+		secretsIdle := fs.Duration("secrets-idle-ttl", 10*time.Minute, "forget an unlocked vault after this long unused")
+		secretsMax := fs.Duration("secrets-max-ttl", 2*time.Hour, "forget an unlocked vault after this long, used or not")
 		logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 		if err := parse(fs, "mother serve [flags]", v.summary, args); err != nil {
 			return err
@@ -60,12 +62,12 @@ func serveVerb() *verb {
 		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 			return usagef("--log-level %q: want debug, info, warn or error", *logLevel)
 		}
-		if *concurrency < 0 || *idle < 0 || *queryTimeout < 0 {
-			return usagef("--concurrency, --idle-timeout and --query-timeout must not be negative")
+		if *concurrency < 0 || *idle < 0 || *queryTimeout < 0 || *secretsIdle < 0 || *secretsMax < 0 {
+			return usagef("--concurrency and the durations must not be negative")
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 		return serve(log, serveOptions{
-			tcp: *tcp, tcpHosts: *tcpHosts,
+			tcp: *tcp, tcpHosts: *tcpHosts, secretsIdle: *secretsIdle, secretsMax: *secretsMax,
 			cfg: service.Config{
 				Log: log, Gate: *concurrency, GateWait: *queueWait, QueryTimeout: *queryTimeout,
 				IdleTimeout: *idle, DrainTimeout: *drain,
@@ -76,9 +78,10 @@ func serveVerb() *verb {
 }
 
 type serveOptions struct {
-	tcp      string
-	tcpHosts []string
-	cfg      service.Config
+	tcp                     string
+	tcpHosts                []string
+	secretsIdle, secretsMax time.Duration
+	cfg                     service.Config
 }
 
 func serve(log *slog.Logger, o serveOptions) error {
@@ -123,6 +126,7 @@ func serve(log *slog.Logger, o serveOptions) error {
 	o.cfg.TokenPath = tokPath
 	o.cfg.Activation = activation
 	srv := service.New(o.cfg)
+	service.NewSecretsCache(o.secretsIdle, o.secretsMax).Register(srv)
 	registerRoutes(srv)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -1,0 +1,190 @@
+package service
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	vaultA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	vaultB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	// A value distinctive enough to grep for in every log line.
+	secretValue = "s3cr3t-Zq81-never-log-me"
+)
+
+func doJSON(t *testing.T, c *http.Client, method, url, body string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func newCacheServer(t *testing.T, idle, max time.Duration, withTCP bool, cfg Config) (*testServer, *SecretsCache) {
+	t.Helper()
+	cache := NewSecretsCache(idle, max)
+	ts := startTestServerWith(t, cfg, withTCP, func(s *Server) { cache.Register(s) })
+	return ts, cache
+}
+
+func TestSecretsCacheRoundTripAndLock(t *testing.T) {
+	ts, cache := newCacheServer(t, time.Minute, time.Hour, false, Config{})
+	c := ts.unixClient()
+	if st, _ := doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultA, ""); st != 404 {
+		t.Fatalf("empty cache: %d, want 404", st)
+	}
+	st, body := doJSON(t, c, "POST", "http://patina/secrets/cache", `{"vault":"`+vaultA+`","secrets":{"API_KEY":"`+secretValue+`"}}`)
+	if st != 200 || !strings.Contains(body, `"cached"`) {
+		t.Fatalf("put: %d %s", st, body)
+	}
+	st, body = doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultA, "")
+	if st != 200 || !strings.Contains(body, secretValue) {
+		t.Fatalf("get: %d", st)
+	}
+	// Another vault id sees nothing of vault A.
+	if st, body := doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultB, ""); st != 404 || strings.Contains(body, secretValue) {
+		t.Fatalf("other vault: %d", st)
+	}
+	if !cache.Live() {
+		t.Fatal("cache not live after put")
+	}
+	if st, body := doJSON(t, c, "POST", "http://patina/secrets/lock", ""); st != 200 || !strings.Contains(body, "locked") {
+		t.Fatalf("lock: %d %s", st, body)
+	}
+	st, body = doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultA, "")
+	if st != 404 || !strings.Contains(body, "unlock needed") {
+		t.Fatalf("after lock: %d %s", st, body)
+	}
+	if cache.Live() {
+		t.Fatal("cache live after lock")
+	}
+	if strings.Contains(ts.logs.String(), secretValue) {
+		t.Fatal("secret value in the daemon log")
+	}
+}
+
+func TestSecretsCacheTTLs(t *testing.T) {
+	t.Run("idle TTL expires, use resets it", func(t *testing.T) {
+		ts, cache := newCacheServer(t, 300*time.Millisecond, time.Hour, false, Config{})
+		c := ts.unixClient()
+		doJSON(t, c, "POST", "http://patina/secrets/cache", `{"vault":"`+vaultA+`","secrets":{"K":"v"}}`)
+		for i := 0; i < 4; i++ { // 4 × 150 ms > 300 ms: only the resets keep it alive
+			time.Sleep(150 * time.Millisecond)
+			if st, _ := doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultA, ""); st != 200 {
+				t.Fatalf("use %d: entry gone despite use within the idle TTL (%d)", i, st)
+			}
+		}
+		// Left alone, the timer wipes it with no request needed.
+		if !waitFor(func() bool { return !cache.Live() }) {
+			t.Fatal("entry never expired")
+		}
+	})
+	t.Run("hard maximum wins over use", func(t *testing.T) {
+		ts, _ := newCacheServer(t, time.Hour, 400*time.Millisecond, false, Config{})
+		c := ts.unixClient()
+		doJSON(t, c, "POST", "http://patina/secrets/cache", `{"vault":"`+vaultA+`","secrets":{"K":"v"}}`)
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			st, _ := doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultA, "")
+			if st == 404 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("entry outlived the hard maximum while in use")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	t.Run("ttl_secs is honoured and clamped", func(t *testing.T) {
+		cache := NewSecretsCache(time.Hour, 2*time.Hour)
+		ts := startTestServerWith(t, Config{}, false, func(s *Server) { cache.Register(s) })
+		c := ts.unixClient()
+		for _, body := range []string{`{"vault":"` + vaultA + `","secrets":{},"ttl_secs":0}`, `{"vault":"` + vaultA + `","secrets":{},"ttl_secs":-5}`} {
+			if st, _ := doJSON(t, c, "POST", "http://patina/secrets/cache", body); st != 400 {
+				t.Fatalf("%s: %d, want 400", body, st)
+			}
+		}
+		doJSON(t, c, "POST", "http://patina/secrets/cache", `{"vault":"`+vaultA+`","secrets":{},"ttl_secs":99999999}`)
+		cache.mu.Lock()
+		ttl := cache.entries[vaultA].idleTTL
+		cache.mu.Unlock()
+		if ttl != 2*time.Hour {
+			t.Fatalf("ttl_secs not clamped to the hard maximum: %v", ttl)
+		}
+	})
+}
+
+func TestSecretsCacheRejectsBadInput(t *testing.T) {
+	ts, _ := newCacheServer(t, time.Minute, time.Hour, false, Config{})
+	c := ts.unixClient()
+	cases := map[string]string{
+		`{"vault":"short","secrets":{}}`:                                 "vault",
+		`{"vault":"` + strings.ToUpper(vaultA) + `","secrets":{}}`:       "vault",
+		`{"vault":"` + vaultA + `","secrets":{"bad name":"x"}}`:          "environment variable",
+		`{"vault":"` + vaultA + `","secrets":{"K":1}}`:                   "expected",
+		`{"vault":"` + vaultA + `","secrets":{"K":"v"},"extra":true}`:    "unknown field",
+		`{"vault":"` + vaultA + `","secrets":{"K":"` + secretValue + `"`: "malformed",
+	}
+	for body, want := range cases {
+		st, resp := doJSON(t, c, "POST", "http://patina/secrets/cache", body)
+		if st != 400 || !strings.Contains(resp, want) || strings.Contains(resp, secretValue) {
+			t.Errorf("%s: %d %s, want 400 mentioning %q", body, st, resp, want)
+		}
+	}
+	if st, _ := doJSON(t, c, "GET", "http://patina/secrets/cache?vault=../../etc", ""); st != 400 {
+		t.Errorf("bad vault id on GET: %d", st)
+	}
+}
+
+func TestSecretsNeverOverTCP(t *testing.T) {
+	ts, _ := newCacheServer(t, time.Minute, time.Hour, true, Config{})
+	c := &http.Client{Timeout: 10 * time.Second}
+	auth := []string{"Authorization", "Bearer " + ts.token}
+	doJSON(t, ts.unixClient(), "POST", "http://patina/secrets/cache", `{"vault":"`+vaultA+`","secrets":{"K":"`+secretValue+`"}}`)
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", "/secrets/cache?vault=" + vaultA, ""},
+		{"POST", "/secrets/cache", `{"vault":"` + vaultA + `","secrets":{}}`},
+		{"POST", "/secrets/lock", ""},
+	} {
+		st, body := doJSON(t, c, r.method, "http://"+ts.tcp+r.path, r.body, auth...)
+		if st != 404 || strings.Contains(body, secretValue) {
+			t.Errorf("%s %s over TCP with the right token: %d %s, want 404", r.method, r.path, st, body)
+		}
+	}
+	// The entry survived the TCP lock attempt.
+	if st, _ := doJSON(t, ts.unixClient(), "GET", "http://patina/secrets/cache?vault="+vaultA, ""); st != 200 {
+		t.Fatalf("entry lost after TCP attempts: %d", st)
+	}
+}
+
+func TestLiveSecretPostponesIdleExitAndIsWipedOnExit(t *testing.T) {
+	ts, cache := newCacheServer(t, 400*time.Millisecond, time.Hour, false, Config{Activation: "systemd", IdleTimeout: 100 * time.Millisecond})
+	doJSON(t, ts.unixClient(), "POST", "http://patina/secrets/cache", `{"vault":"`+vaultA+`","secrets":{"K":"v"}}`)
+	cache.mu.Lock()
+	value := cache.entries[vaultA].secrets["K"]
+	cache.mu.Unlock()
+	select {
+	case <-ts.done:
+		t.Fatal("daemon idled out while a secret was live")
+	case <-time.After(250 * time.Millisecond):
+	}
+	select {
+	case <-ts.done:
+		ts.done <- nil
+	case <-time.After(5 * time.Second):
+		t.Fatal("daemon did not exit after the secret expired")
+	}
+	if cache.Live() || string(value) != "\x00" {
+		t.Fatalf("value not wiped: %q", value)
+	}
+}
