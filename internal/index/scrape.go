@@ -105,10 +105,16 @@ func Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, erro
 	return sum, err
 }
 
+// canonicalRoot resolves root the way the kernel would (absolute without
+// lexical cleaning, then symlinks evaluated) and checks it is a directory.
 func canonicalRoot(root string) (string, error) {
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return "", fmt.Errorf("scrape: %w", err)
+	abs := root
+	if !filepath.IsAbs(root) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", fmt.Errorf("scrape: %w", err)
+		}
+		abs = wd + string(filepath.Separator) + root
 	}
 	canon, err := filepath.EvalSymlinks(abs)
 	if err != nil {
