@@ -1,6 +1,9 @@
 package identity
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // keychainStore is the macOS Keychain item holding the identity text. The
 // platform files set platformKeychain: a real store in darwin builds with
@@ -16,6 +19,12 @@ type keychainStore interface {
 	// wrapping ErrExists; with replace true it is updated in place.
 	Put(data []byte, replace bool) error
 }
+
+// errKeychainUnavailable is what Put wraps when this process cannot use an
+// access-controlled keychain item at all (an unsigned binary without the
+// keychain entitlement, no keychain in the session). store then falls back
+// to the passphrase file rather than leaving the user without a key.
+var errKeychainUnavailable = errors.New("keychain unavailable to this program")
 
 // Keychain item coordinates.
 const (

@@ -52,6 +52,10 @@ import (
 
 var platformKeychain keychainStore = macKeychain{}
 
+// errSecMissingEntitlement (-34018): the binary is not signed with a
+// keychain entitlement, which access-controlled items can require.
+const errSecMissingEntitlement = -34018
+
 type macKeychain struct{}
 
 // item names our keychain item; query adds what a lookup needs
@@ -122,6 +126,8 @@ func (k macKeychain) Put(data []byte, replace bool) error {
 			return keychainErr("cannot replace the keychain item", err)
 		}
 		return nil
+	case status == errSecMissingEntitlement || status == C.errSecParam || status == C.errSecNotAvailable:
+		return fmt.Errorf("%w: %v", errKeychainUnavailable, keychain.Error(status))
 	default:
 		return keychainErr("cannot store the identity in the keychain", keychain.Error(status))
 	}

@@ -12,8 +12,9 @@ import (
 // memKeychain stands in for the macOS Keychain so the source order and the
 // store choice can be checked on Linux; the real item code is darwin-only.
 type memKeychain struct {
-	data []byte
-	gets int
+	data        []byte
+	gets        int
+	unavailable bool // Put fails as an unsigned macOS binary's would
 }
 
 func (m *memKeychain) Exists() (bool, error) { return m.data != nil, nil }
@@ -27,6 +28,9 @@ func (m *memKeychain) Get(ctx context.Context) ([]byte, bool, error) {
 }
 
 func (m *memKeychain) Put(data []byte, replace bool) error {
+	if m.unavailable {
+		return errKeychainUnavailable
+	}
 	if m.data != nil && !replace {
 		return &Error{Where: "keychain", Problem: "already holds a Patina identity", Err: ErrExists}
 	}
@@ -95,4 +99,21 @@ func TestDamagedKeychainItem(t *testing.T) {
 		t.Fatalf("got %v %v", src, err)
 	}
 	noLeak(t, err)
+}
+
+// When the keychain refuses the item (no entitlement), Init falls back to
+// the passphrase file instead of failing.
+func TestKeychainUnavailableFallsBackToFile(t *testing.T) {
+	home := isolate(t)
+	kc := withKeychain(t)
+	kc.unavailable = true
+	id, src, err := Init(ctx, answer(t, "fallback-pass", "fallback-pass"))
+	if err != nil || src != SourceFile {
+		t.Fatalf("Init: %v %v", src, err)
+	}
+	mustMode0600(t, filepath.Join(home, "identity.age"))
+	got, src, err := Load(ctx, answer(t, "fallback-pass"))
+	if err != nil || src != SourceFile || got.Recipient() != id.Recipient() {
+		t.Fatalf("Load: %v %v", src, err)
+	}
 }

@@ -22,8 +22,8 @@ const (
 )
 
 // Init creates a new identity and stores it where it belongs on this
-// platform: the Keychain when the build has one, else identity.age under a
-// new passphrase asked twice through p. It refuses (ErrExists) when an
+// platform: the Keychain when the build has one (and the Keychain accepts
+// it), else identity.age under a new passphrase asked twice through p. It refuses (ErrExists) when an
 // identity is already stored, and when PATINA_IDENTITY is set (the stored
 // one would never be used). Print Recipient() afterwards, never the key.
 func Init(ctx context.Context, p Prompter) (*Identity, Source, error) {
@@ -110,7 +110,11 @@ func store(ctx context.Context, id *Identity, p Prompter, replace bool) (Source,
 	text := id.marshal()
 	defer wipe(text)
 	if kc := platformKeychain; kc != nil {
-		return SourceKeychain, kc.Put(text, replace)
+		err := kc.Put(text, replace)
+		if !errors.Is(err, errKeychainUnavailable) {
+			return SourceKeychain, err
+		}
+		// This build cannot keep the key in the keychain: use the file.
 	}
 	if _, err := paths.EnsureHome(); err != nil {
 		return SourceFile, &Error{Where: "home", Problem: "cannot create it: " + err.Error(), Fix: "check $PATINA_HOME and its parent", Err: err}
