@@ -1,0 +1,243 @@
+// Package scry answers queries over one or more project indexes.
+//
+// Search parses the query into plain words (ParseQuery: no query syntax
+// survives), asks each retriever the mode selects for each project's best
+// chunks, and fuses the ranked lists with reciprocal rank fusion (k = 60)
+// into one list. Today there is one retriever, Lexical (SQLite FTS5 and
+// BM25); the semantic retriever of the embeddings work plugs into
+// Searcher.Semantic. Without it, "semantic" and "hybrid" searches run
+// lexically and say so in Response.Notes.
+package scry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/patina-dev/patina/internal/index"
+)
+
+// Modes.
+const (
+	ModeLexical  = "lexical"
+	ModeSemantic = "semantic"
+	ModeHybrid   = "hybrid"
+)
+
+// Result limits.
+const (
+	DefaultLimit = 10
+	MaxLimit     = 1000
+)
+
+// Source is one project to search: its registered name and its open index.
+type Source struct {
+	Name  string
+	Index *index.DB
+}
+
+// Request is a search.
+type Request struct {
+	Query    string   // the user's text, searched as plain words
+	Projects []Source // the projects to search (at least one)
+	// Limit is how many results to return: 0 means DefaultLimit, and
+	// anything else is clamped to 1..MaxLimit.
+	Limit int
+	// Mode is "lexical", "semantic", "hybrid", or "" for the best
+	// available (hybrid when a semantic retriever is set, else lexical).
+	Mode string
+}
+
+// Result is one chunk found. Score is the fused (RRF) score, comparable
+// within one response; Sources names the retrievers that found the chunk.
+type Result struct {
+	ID        string   `json:"id"` // "<project>:<chunk id>", stable until the chunk changes
+	Project   string   `json:"project,omitempty"`
+	Path      string   `json:"path"` // relative to the project root; "git:<hash>" for commits
+	Kind      string   `json:"kind"` // doc, code or commit
+	Title     string   `json:"title"`
+	StartLine int      `json:"start_line"`
+	EndLine   int      `json:"end_line"`
+	Snippet   string   `json:"snippet"` // matched terms between MarkStart and MarkEnd
+	Score     float64  `json:"score"`
+	Sources   []string `json:"sources"`
+
+	chunkID int64
+}
+
+// Response is the answer to a Request; its JSON is the API's.
+type Response struct {
+	Results []Result `json:"results"`
+	Count   int      `json:"count"`
+	// Mode is the mode actually used; Degraded is set when it is not the
+	// one asked for, and Notes say why (and anything else worth knowing,
+	// such as a project that could not be searched).
+	Mode     string   `json:"mode"`
+	Degraded bool     `json:"degraded,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// Searcher holds the retrievers. The zero value has none; use NewSearcher.
+type Searcher struct {
+	Lexical  Retriever
+	Semantic Retriever // nil until an embedding model is available
+	// Parallel caps how many projects are searched at once (default
+	// GOMAXPROCS).
+	Parallel int
+}
+
+// NewSearcher is a Searcher with the lexical retriever only.
+func NewSearcher() *Searcher { return &Searcher{Lexical: Lexical{}} }
+
+// Search runs req with a lexical-only Searcher.
+func Search(ctx context.Context, req Request) (Response, error) {
+	return NewSearcher().Search(ctx, req)
+}
+
+// Search runs req. Bad input is an *InputError (see ErrEmptyQuery and its
+// siblings). Every index query runs under ctx: cancelling it interrupts
+// SQLite, and Search returns ctx.Err() once every project's query has
+// stopped. When several projects are searched, one that fails is skipped
+// with a note; if all fail, the first error is returned.
+func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
+	mode, retrievers, notes, err := s.pick(req.Mode)
+	if err != nil {
+		return Response{}, err
+	}
+	q, err := ParseQuery(req.Query)
+	if err != nil {
+		return Response{}, err
+	}
+	if q.Truncated {
+		notes = append(notes, fmt.Sprintf("only the first %d distinct words were searched", MaxTerms))
+	}
+	if len(req.Projects) == 0 {
+		return Response{}, ErrNoProjects
+	}
+	limit := clampLimit(req.Limit)
+	fetch := limit
+	if len(retrievers) > 1 {
+		fetch = max(limit, 50) // fusion needs more than the top few of each
+	}
+
+	// One goroutine per project, at most Parallel at a time; each runs
+	// the retrievers in turn. All have finished when Wait returns.
+	lists := make([][]ranked, len(req.Projects))
+	errs := make([]error, len(req.Projects))
+	sem := make(chan struct{}, s.parallel())
+	var wg sync.WaitGroup
+	for i, src := range req.Projects {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			for _, r := range retrievers {
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					return
+				}
+				hits, err := r.Retrieve(ctx, src, q, fetch)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				lists[i] = append(lists[i], ranked{src: i, project: src.Name, retriever: r.Name(), hits: hits})
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Response{}, err
+	}
+
+	var all []ranked
+	var firstErr error
+	failed := 0
+	for i, err := range errs {
+		if err != nil {
+			failed++
+			firstErr = cmpErr(firstErr, err)
+			notes = append(notes, fmt.Sprintf("project %s not searched: %v", req.Projects[i].Name, err))
+			continue
+		}
+		all = append(all, lists[i]...)
+	}
+	if failed == len(req.Projects) {
+		return Response{}, firstErr
+	}
+	res := fuse(all, limit)
+	return Response{Results: res, Count: len(res), Mode: mode, Degraded: mode != wanted(req.Mode, mode), Notes: notes}, nil
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// wanted is the mode the caller asked for ("" asks for whatever is best).
+func wanted(asked, used string) string {
+	if asked = strings.ToLower(strings.TrimSpace(asked)); asked == "" {
+		return used
+	}
+	return asked
+}
+
+// pick chooses the retrievers for a mode, degrading to lexical when the
+// semantic retriever is missing.
+func (s *Searcher) pick(mode string) (used string, rs []Retriever, notes []string, err error) {
+	if s.Lexical == nil {
+		return "", nil, nil, errors.New("scry: searcher has no lexical retriever")
+	}
+	const noModel = "semantic search is unavailable (no embedding model loaded); results are lexical only"
+	switch strings.ToLower(strings.TrimSpace(mode)) {
+	case "":
+		if s.Semantic != nil {
+			return ModeHybrid, []Retriever{s.Lexical, s.Semantic}, nil, nil
+		}
+		return ModeLexical, []Retriever{s.Lexical}, nil, nil
+	case ModeLexical:
+		return ModeLexical, []Retriever{s.Lexical}, nil, nil
+	case ModeSemantic:
+		if s.Semantic == nil {
+			return ModeLexical, []Retriever{s.Lexical}, []string{noModel}, nil
+		}
+		return ModeSemantic, []Retriever{s.Semantic}, nil, nil
+	case ModeHybrid:
+		if s.Semantic == nil {
+			return ModeLexical, []Retriever{s.Lexical}, []string{noModel}, nil
+		}
+		return ModeHybrid, []Retriever{s.Lexical, s.Semantic}, nil, nil
+	}
+	return "", nil, nil, fmt.Errorf("%w (got %q)", ErrBadMode, mode)
+}
+
+func (s *Searcher) parallel() int {
+	if s.Parallel > 0 {
+		return s.Parallel
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// clampLimit: 0 is DefaultLimit; otherwise clamped to 1..MaxLimit.
+func clampLimit(n int) int {
+	switch {
+	case n == 0:
+		return DefaultLimit
+	case n < 1:
+		return 1
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}
