@@ -10,7 +10,7 @@
 //
 // Everything is single-quoted, the only quoting in which the shell
 // interprets nothing ($, `, \, !, newlines are all literal); a single quote
-// is written as '\'' (close, escaped quote, reopen). The output is plain
+// is written as '\” (close, escaped quote, reopen). The output is plain
 // POSIX sh, so it runs the same under bash, dash or zsh.
 package shellquote
 
