@@ -9,9 +9,12 @@
 //	// exec 'deploy' '--prod'
 //
 // Everything is single-quoted, the only quoting in which the shell
-// interprets nothing ($, `, \, !, newlines are all literal); a single quote
-// is written as '\” (close, escaped quote, reopen). The output is plain
-// POSIX sh, so it runs the same under bash, dash or zsh.
+// interprets nothing ($, `, \, !, newlines are all literal). A single quote
+// inside a value closes the quoted run, adds an escaped quote, and reopens:
+//
+//	it's  →  'it'\''s'
+//
+// The output is plain POSIX sh, so it runs the same under bash, dash or zsh.
 package shellquote
 
 import (
