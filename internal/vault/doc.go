@@ -24,10 +24,14 @@
 //
 //	env, err := vault.Merge(vault.Scope{Vault: gv, Registry: greg}, vault.Scope{Vault: pv, Registry: preg})
 //	defer env.Wipe()
-//	cmd.Env = append(os.Environ(), pairsToKV(env.Pairs())...)
+//	for _, kv := range env.Pairs() {
+//		cmd.Env = append(cmd.Env, kv[0]+"="+kv[1])
+//	}
 //
 // VaultID / FileID / Vault.ID give the daemon's cache key for a vault file
-// (path + content hash), so the CLI can ask the cache before unlocking.
+// (path + content hash), so the CLI can ask the cache before unlocking:
+// FileID(path) → GET /secrets/cache?vault=ID; on a hit, FromSnapshot(path,
+// ID, cached) stands in for Load; on a miss, Load and push v.Snapshot().
 //
 // Rules the package keeps so its callers need not:
 //

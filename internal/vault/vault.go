@@ -153,6 +153,37 @@ func (v *Vault) Save(rs []age.Recipient) error {
 	return nil
 }
 
+// Snapshot returns a copy of the values keyed by secret name, e.g. to push
+// to the daemon's session cache under v.ID(). The caller owns the copy and
+// should wipe it (WipeValues) once sent.
+func (v *Vault) Snapshot() map[string][]byte {
+	out := make(map[string][]byte, len(v.values.m))
+	for n, b := range v.values.m {
+		out[n] = append([]byte(nil), b...)
+	}
+	return out
+}
+
+// FromSnapshot rebuilds a vault from values served by the daemon's cache,
+// so a cache hit goes through Merge exactly like a decrypted vault. Names
+// and values are validated as Set does, and copied. id is the VaultID the
+// values were cached under. The result is for reading: it has no
+// timestamps, so do not Save it over the real file.
+func FromSnapshot(path, id string, values map[string][]byte) (*Vault, error) {
+	v := New(path)
+	v.id = id
+	for n, b := range values {
+		if err := v.Set(n, b); err != nil {
+			v.Wipe()
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// WipeValues zeroes and empties a values map such as Snapshot returns.
+func WipeValues(m map[string][]byte) { wipeMap(m) }
+
 // Wipe zeroes every value and empties the vault. Call it (defer it) as soon
 // as the values have been used.
 func (v *Vault) Wipe() {

@@ -252,3 +252,33 @@ func TestModesUnderUmask(t *testing.T) {
 		t.Fatalf("stray files: %v", entries)
 	}
 }
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	id := newIdentity(t)
+	path := filepath.Join(t.TempDir(), "vault.age")
+	v := New(path)
+	_ = v.Set("api-key", secret("sk-snapshot-value"))
+	if err := v.Save([]age.Recipient{id.Recipient()}); err != nil {
+		t.Fatal(err)
+	}
+	snap := v.Snapshot()
+	back, err := FromSnapshot(path, v.ID(), snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WipeValues(snap)
+	if len(snap) != 0 {
+		t.Fatal("WipeValues left entries")
+	}
+	if b, _ := back.Get("api-key"); string(b) != "sk-snapshot-value" || back.ID() != v.ID() || back.Path() != v.Path() {
+		t.Fatal("FromSnapshot lost data (or shares the snapshot's bytes)")
+	}
+	if b, _ := v.Get("api-key"); string(b) != "sk-snapshot-value" {
+		t.Fatal("Snapshot shares the vault's bytes")
+	}
+	_, err = FromSnapshot(path, v.ID(), map[string][]byte{"Bad_Name": secret("sk-snapshot-bad")})
+	if err == nil {
+		t.Fatal("FromSnapshot accepted an invalid name")
+	}
+	noLeak(t, err)
+}
