@@ -80,6 +80,11 @@ func (c *SecretsCache) get(ctx context.Context, r *Request) (any, error) {
 	if !ok {
 		return nil, Errorf(http.StatusNotFound, "vault not cached: unlock needed")
 	}
+	// peek=1 answers whether the vault is cached, without the values and
+	// without counting as use (for `patina secrets` status).
+	if r.URL.Query().Get("peek") == "1" {
+		return map[string]any{"cached": true, "count": len(e.secrets)}, nil
+	}
 	e.lastUsed = c.now()
 	out := make(map[string]string, len(e.secrets))
 	for k, v := range e.secrets {

@@ -51,6 +51,10 @@ func TestSecretsCacheRoundTripAndLock(t *testing.T) {
 	if st != 200 || !strings.Contains(body, secretValue) {
 		t.Fatalf("get: %d", st)
 	}
+	st, body = doJSON(t, c, "GET", "http://patina/secrets/cache?peek=1&vault="+vaultA, "")
+	if st != 200 || strings.Contains(body, secretValue) || !strings.Contains(body, `"cached":true`) {
+		t.Fatalf("peek: %d %s", st, body)
+	}
 	// Another vault id sees nothing of vault A.
 	if st, body := doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultB, ""); st != 404 || strings.Contains(body, secretValue) {
 		t.Fatalf("other vault: %d", st)
