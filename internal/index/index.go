@@ -29,6 +29,9 @@ var (
 	ErrNoFTS5 = errors.New("index: SQLite has no FTS5 support; build with -tags sqlite_fts5")
 	// ErrNoIndex means OpenReadOnly found no database at the path.
 	ErrNoIndex = errors.New("index: no index (run patina scrape)")
+	// ErrScrapeRunning means another scrape of the same index is in
+	// progress.
+	ErrScrapeRunning = errors.New("index: another scrape of this index is in progress")
 	// ErrSchema means the database's schema version is not one this
 	// build can use (written by a newer patina, or an old one opened
 	// read-only that needs a scrape to migrate).

@@ -143,6 +143,9 @@ func canonicalRoot(root string) (string, error) {
 // plus an addition). Commit messages of the newest MaxCommits commits are
 // indexed once each.
 //
+// Only one Scrape of an index runs at a time; another one, in this
+// process or any other, fails at once with ErrScrapeRunning.
+//
 // Work is committed in batches of BatchSize files, so cancelling ctx (or
 // killing the process) leaves every committed batch in place and the index
 // usable; the next scrape finishes the job. A scrape of an unchanged tree
@@ -161,6 +164,13 @@ func (db *DB) Scrape(ctx context.Context, root string, opts ScrapeOptions) (sum 
 	if err != nil {
 		return sum, err
 	}
+	// One scrape per index at a time: a scrape plans from a snapshot of
+	// the files table and assumes it is the only writer.
+	unlock, err := lockScrape(db.path + ".scrape-lock")
+	if err != nil {
+		return sum, err
+	}
+	defer unlock()
 	opts = opts.withDefaults()
 	sum.Root, sum.Index = root, db.path
 	s := &scraper{db: db, root: root, opts: opts, sum: &sum, now: start}
@@ -294,19 +304,46 @@ func (s *scraper) files(ctx context.Context, repo *gitRepo) error {
 		}
 	}
 
+	// Reading and splitting batch n+1 overlaps writing batch n. The
+	// deferred drain makes sure the reader goroutine has ended when
+	// files returns, however it returns.
+	type inspected struct {
+		end     int
+		results []fileResult
+	}
+	ready := make(chan inspected, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(ready)
+		for i := 0; i < len(files); i += s.opts.BatchSize {
+			batch := files[i:min(i+s.opts.BatchSize, len(files))]
+			if ctx.Err() != nil {
+				return
+			}
+			select {
+			case ready <- inspected{i + len(batch), s.inspectAll(batch, stored)}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range ready {
+		}
+	}()
+
 	s.progress("files", 0, len(files))
-	for i := 0; i < len(files); i += s.opts.BatchSize {
+	for b := range ready {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch := files[i:min(i+s.opts.BatchSize, len(files))]
-		results := s.inspectAll(batch, stored)
-		if err := s.writeFiles(ctx, results, stored); err != nil {
+		if err := s.writeFiles(ctx, b.results, stored); err != nil {
 			return err
 		}
-		s.progress("files", i+len(batch), len(files))
+		s.progress("files", b.end, len(files))
 	}
-	return nil
+	return ctx.Err()
 }
 
 // loadFiles reads the files table.
@@ -338,6 +375,7 @@ const (
 
 type fileResult struct {
 	rel    string
+	known  bool // the index has a row for it
 	state  int
 	reason string
 	hash   string
@@ -373,7 +411,7 @@ func (s *scraper) inspectAll(batch []string, stored map[string]fileRow) []fileRe
 // inspect decides what to do with one file; it reads and splits it only
 // when its size and mtime cannot prove it unchanged.
 func (s *scraper) inspect(rel string, prev fileRow, known bool) fileResult {
-	r := fileResult{rel: rel, state: stSkipped}
+	r := fileResult{rel: rel, known: known, state: stSkipped}
 	full := filepath.Join(s.root, filepath.FromSlash(rel))
 	fi, err := os.Lstat(full)
 	if err != nil {

@@ -540,3 +540,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestScrapeExclusive(t *testing.T) {
+	root := t.TempDir()
+	indextest.WriteFiles(t, root, map[string]string{"a.md": "# A\n\nalpha\n", "b.md": "# B\n\nbeta\n"})
+	db := openAt(t, root)
+	var inner error
+	mustScrape(t, db, root, ScrapeOptions{BatchSize: 1, Progress: func(p Progress) {
+		if p.Done == 1 {
+			_, inner = db.Scrape(ctx, root, ScrapeOptions{})
+		}
+	}})
+	if !errors.Is(inner, ErrScrapeRunning) {
+		t.Errorf("concurrent scrape: %v", inner)
+	}
+	// Released afterwards.
+	mustScrape(t, db, root, ScrapeOptions{})
+}

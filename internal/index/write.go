@@ -82,6 +82,9 @@ func (w *batchWriter) replaceFile(r fileResult) error {
 		start, end int
 	}
 	existing := map[string][]old{}
+	if !r.known {
+		return w.insertChunks(r.rel, r.chunks)
+	}
 	st, err := w.stmt(`SELECT id, hash, start_line, end_line FROM chunks WHERE path = ? AND kind != 'commit' ORDER BY id`)
 	if err != nil {
 		return err
@@ -131,14 +134,33 @@ func (w *batchWriter) replaceFile(r fileResult) error {
 	return nil
 }
 
+func (w *batchWriter) insertChunks(path string, chunks []Chunk) error {
+	for _, c := range chunks {
+		if _, err := w.insertChunk(path, c, chunkHash(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertChunk adds a chunk and its full-text entry. Every chunk enters
+// the index here (see the schema for why this is not a trigger).
 func (w *batchWriter) insertChunk(path string, c Chunk, hash string) (int64, error) {
 	res, err := w.exec(`INSERT INTO chunks (path, kind, title, start_line, end_line, content, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, path, c.Kind, c.Title, c.StartLine, c.EndLine, c.Content, hash)
 	if err != nil {
 		return 0, err
 	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.exec(`INSERT INTO chunks_fts (rowid, title, content, path) VALUES (?, ?, ?, ?)`,
+		id, c.Title, c.Content, path); err != nil {
+		return 0, err
+	}
 	w.added++
-	return res.LastInsertId()
+	return id, nil
 }
 
 // removeFile deletes a file and its chunks.
