@@ -9,13 +9,21 @@ import (
 	"strings"
 )
 
-// skipDirs are directory names never indexed, wherever they appear:
-// version control, Patina's own directory, and vendored or built code.
+// skipDirs are directory names never indexed, wherever they appear, even
+// when git tracks them: version control, Patina's own directory, and
+// vendored code.
 var skipDirs = map[string]bool{
 	".git": true, ".hg": true, ".svn": true, ".patina": true,
 	"node_modules": true, "vendor": true, "third_party": true, "third-party": true,
-	"dist": true, "build": true, "target": true, "bower_components": true,
-	"__pycache__": true, ".venv": true, "venv": true,
+	"bower_components": true,
+}
+
+// buildDirs are also skipped by the walk (without git). In a git
+// repository build output is normally ignored already, and a tracked
+// build/ or dist/ directory is the project's choice to keep.
+var buildDirs = map[string]bool{
+	"dist": true, "build": true, "target": true,
+	"__pycache__": true, "venv": true,
 }
 
 // sensitiveNames are files that commonly hold credentials. They are never
@@ -80,7 +88,8 @@ func skipByName(rel string) string {
 const skipDirName = "skip_dir"
 
 // walkFiles lists root's files the way git would without a repository:
-// skipping skipDirs, every dot-directory, and what .gitignore files say.
+// skipping skipDirs, buildDirs, every dot-directory, and what .gitignore
+// files say.
 // Symlinks are listed (the scrape decides about them); the walk never
 // follows a directory symlink.
 func walkFiles(ctx context.Context, root string) ([]string, error) {
@@ -108,7 +117,7 @@ func walkFiles(ctx context.Context, root string) ([]string, error) {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if skipDirs[name] || strings.HasPrefix(name, ".") || ig.ignored(rel, true) {
+			if skipDirs[name] || buildDirs[name] || strings.HasPrefix(name, ".") || ig.ignored(rel, true) {
 				return fs.SkipDir
 			}
 			ig.load(root, rel)

@@ -134,9 +134,11 @@ func canonicalRoot(root string) (string, error) {
 //
 // Files come from git (tracked plus untracked-but-not-ignored, via git
 // ls-files) when root is in a git work tree, else from a walk that honours
-// .gitignore files and skips dot-directories. Either way it skips
-// vendored and build directories, credentials (.env, keys, *.age),
-// lock files, binaries, files over MaxFileSize, and symlinks whose target
+// .gitignore files and skips dot-directories and build output (dist,
+// build, target). Either way it skips vendored directories (vendor,
+// node_modules, third_party), .git and .patina, credentials (.env, keys,
+// *.age), lock files, binaries (a NUL byte, or over 10% invalid UTF-8, in
+// the first 8 KiB), files over MaxFileSize, and symlinks whose target
 // leaves root. A file is re-split only when its content hash changed; its
 // unchanged chunks (same kind, title and text) keep their rows, ids and
 // embeddings. Files no longer present are removed (a rename is a removal
