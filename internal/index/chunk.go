@@ -27,9 +27,9 @@ const (
 	KindCommit = "commit"
 )
 
-// Chunk is one searchable piece of a file or one commit message. Lines are
+// chunk is one searchable piece of a file or one commit message. Lines are
 // 1-based and inclusive.
-type Chunk struct {
+type chunk struct {
 	Kind      string
 	Title     string
 	StartLine int
@@ -49,7 +49,7 @@ var (
 
 // splitFile cuts a file's text into chunks. rel is its slash-separated
 // path relative to the project root.
-func splitFile(rel, text string) []Chunk {
+func splitFile(rel, text string) []chunk {
 	ext := strings.ToLower(path.Ext(rel))
 	base := strings.ToLower(strings.TrimSuffix(path.Base(rel), path.Ext(rel)))
 	items := toItems(text)
@@ -119,8 +119,8 @@ func blankCuts(items []item) []int {
 // pack cuts items into bounded chunks, preferring the strongest cut in the
 // back three quarters of each window, then any cut, then a hard cut at the
 // bound. Leading and trailing blank lines are dropped from every chunk.
-func pack(items []item, cuts []int, kind string, title func(s, e int) string) []Chunk {
-	var out []Chunk
+func pack(items []item, cuts []int, kind string, title func(s, e int) string) []chunk {
+	var out []chunk
 	n := len(items)
 	s := 0
 	for {
@@ -149,7 +149,7 @@ func pack(items []item, cuts []int, kind string, title func(s, e int) string) []
 		// A chunk with no word in it (a lone "}" after a hard cut) can
 		// never match a query; it is dropped.
 		if strings.ContainsFunc(content, isWordRune) {
-			out = append(out, Chunk{
+			out = append(out, chunk{
 				Kind:      kind,
 				Title:     title(s, e),
 				StartLine: items[s].line,
@@ -199,7 +199,7 @@ var (
 // ("Install > Linux"); a long section is cut further at blank lines. Text
 // before the first heading is titled with the file path. A section holding
 // nothing but its heading is dropped.
-func splitMarkdown(rel string, items []item) []Chunk {
+func splitMarkdown(rel string, items []item) []chunk {
 	type section struct {
 		title  string
 		s, e   int
@@ -253,7 +253,7 @@ func splitMarkdown(rel string, items []item) []Chunk {
 	cur.e = len(items)
 	secs = append(secs, cur)
 
-	var out []Chunk
+	var out []chunk
 	for _, sec := range secs {
 		if !sec.hasTxt || sec.s >= sec.e {
 			continue
@@ -300,7 +300,7 @@ var leadIn = regexp.MustCompile(`^(?://|#|/\*|\*|\s+\*|@|--|;)`)
 // splitCode cuts source into bounded chunks, preferring to end a chunk just
 // before a top-level declaration (with its leading comment) or after a
 // blank line. Titles are "path: Name, Name" when declarations are in reach.
-func splitCode(rel string, items []item) []Chunk {
+func splitCode(rel string, items []item) []chunk {
 	cuts := blankCuts(items)
 	syms := make([]string, len(items)) // symbol declared at item i, if any
 	for i, it := range items {

@@ -155,12 +155,12 @@ func gitMessages(ctx context.Context, root string, hashes []string) ([]commit, e
 
 // commitChunk is the searchable form of a commit: titled with its author
 // date, short hash and subject; path "git:<short hash>".
-func commitChunk(c commit) (path string, ch Chunk) {
+func commitChunk(c commit) (path string, ch chunk) {
 	subject, _, _ := strings.Cut(c.message, "\n")
 	title := c.date.Format("2006-01-02") + " " + c.short
 	if s := strings.TrimSpace(subject); s != "" {
 		title += " " + s
 	}
 	lines := 1 + strings.Count(c.message, "\n")
-	return "git:" + c.short, Chunk{Kind: KindCommit, Title: title, StartLine: 1, EndLine: lines, Content: c.message}
+	return "git:" + c.short, chunk{Kind: KindCommit, Title: title, StartLine: 1, EndLine: lines, Content: c.message}
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
@@ -126,6 +127,11 @@ func open(abs string, readOnly bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", abs, err)
 	}
+	// Enough connections for parallel queries, few enough to bound file
+	// descriptors and page caches (each connection has its own).
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	s.SetMaxOpenConns(n)
+	s.SetMaxIdleConns(n)
 	db := &DB{sql: s, path: abs, readOnly: readOnly}
 	if err := db.checkFTS5(); err != nil {
 		s.Close()

@@ -383,7 +383,7 @@ type fileResult struct {
 	hash   string
 	size   int64
 	mtime  int64
-	chunks []Chunk
+	chunks []chunk
 }
 
 // inspectAll inspects a batch of files on opts.Workers goroutines; results

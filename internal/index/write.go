@@ -49,7 +49,7 @@ func (w *batchWriter) closeStmts() {
 	}
 }
 
-func chunkHash(c Chunk) string {
+func chunkHash(c chunk) string {
 	h := sha256.New()
 	h.Write([]byte(c.Kind))
 	h.Write([]byte{0})
@@ -134,7 +134,7 @@ func (w *batchWriter) replaceFile(r fileResult) error {
 	return nil
 }
 
-func (w *batchWriter) insertChunks(path string, chunks []Chunk) error {
+func (w *batchWriter) insertChunks(path string, chunks []chunk) error {
 	for _, c := range chunks {
 		if _, err := w.insertChunk(path, c, chunkHash(c)); err != nil {
 			return err
@@ -145,7 +145,7 @@ func (w *batchWriter) insertChunks(path string, chunks []Chunk) error {
 
 // insertChunk adds a chunk and its full-text entry. Every chunk enters
 // the index here (see the schema for why this is not a trigger).
-func (w *batchWriter) insertChunk(path string, c Chunk, hash string) (int64, error) {
+func (w *batchWriter) insertChunk(path string, c chunk, hash string) (int64, error) {
 	res, err := w.exec(`INSERT INTO chunks (path, kind, title, start_line, end_line, content, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, path, c.Kind, c.Title, c.StartLine, c.EndLine, c.Content, hash)
 	if err != nil {
