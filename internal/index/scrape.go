@@ -373,6 +373,7 @@ const (
 	stTouched          // same content, new mtime: only the files row changes
 	stChanged          // new or different content: re-split
 	stSkipped          // not indexable (reason says why)
+	stGone             // listed (git's index) but deleted from the work tree
 )
 
 type fileResult struct {
@@ -416,6 +417,10 @@ func (s *scraper) inspect(rel string, prev fileRow, known bool) fileResult {
 	r := fileResult{rel: rel, known: known, state: stSkipped}
 	full := filepath.Join(s.root, filepath.FromSlash(rel))
 	fi, err := os.Lstat(full)
+	if errors.Is(err, os.ErrNotExist) {
+		r.state = stGone
+		return r
+	}
 	if err != nil {
 		r.reason = skipUnreadable
 		return r
@@ -527,6 +532,11 @@ func (s *scraper) writeFiles(ctx context.Context, results []fileResult, stored m
 			if _, ok := stored[r.rel]; ok {
 				dirty = true
 			}
+		case stGone:
+			s.sum.FilesSeen--
+			if _, ok := stored[r.rel]; ok {
+				dirty = true
+			}
 		}
 	}
 	if !dirty {
@@ -540,7 +550,7 @@ func (s *scraper) writeFiles(ctx context.Context, results []fileResult, stored m
 				err = w.touchFile(r)
 			case stChanged:
 				err = w.replaceFile(r)
-			case stSkipped:
+			case stSkipped, stGone:
 				if _, ok := stored[r.rel]; ok {
 					err = w.removeFile(r.rel)
 				}

@@ -266,6 +266,16 @@ func TestScrapeIncremental(t *testing.T) {
 	db.Close()
 	t.Run("unchanged again", func(t *testing.T) { assertNoWrites(t, root) })
 
+	// A tracked file deleted from the work tree (not from git) leaves the
+	// index, and is neither seen nor skipped.
+	must(t, os.Remove(filepath.Join(root, "docs", "manual.md")))
+	db = openAt(t, root)
+	sum = mustScrape(t, db, root, ScrapeOptions{})
+	if sum.FilesRemoved != 1 || sum.Skipped[skipUnreadable] != 0 || sum.FilesSeen != sum.FilesUnchanged+sum.FilesSkipped {
+		t.Errorf("deleted, still in git: %+v", sum)
+	}
+	db.Close()
+
 	// A file that becomes binary, or too large, leaves the index.
 	indextest.WriteFiles(t, root, map[string]string{"main.go": "\x00binary now"})
 	db = openAt(t, root)
