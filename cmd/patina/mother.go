@@ -16,6 +16,7 @@ import (
 
 	"github.com/patina-dev/patina/internal/buildinfo"
 	"github.com/patina-dev/patina/internal/client"
+	"github.com/patina-dev/patina/internal/knowledge"
 	"github.com/patina-dev/patina/internal/paths"
 	"github.com/patina-dev/patina/internal/token"
 	"github.com/patina-dev/patina/service"
@@ -127,7 +128,13 @@ func serve(log *slog.Logger, o serveOptions) error {
 	o.cfg.Activation = activation
 	srv := service.New(o.cfg)
 	service.NewSecretsCache(o.secretsIdle, o.secretsMax).Register(srv)
-	registerRoutes(srv)
+	engine, err := knowledge.NewEngine()
+	if err != nil {
+		closeAll(listeners)
+		return err
+	}
+	defer engine.Close()
+	service.RegisterScry(srv, engine)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -141,10 +148,6 @@ func closeAll(ls []service.Listener) {
 		l.Close()
 	}
 }
-
-// registerRoutes adds the domain endpoints to the daemon. Each capability
-// (scry, secrets) registers its own routes here.
-var registerRoutes = func(srv *service.Server) {}
 
 func statusVerb() *verb {
 	v := &verb{name: "status", summary: "is the daemon reachable? socket, version, uptime, activation, unit state"}

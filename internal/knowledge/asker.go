@@ -1,0 +1,83 @@
+package knowledge
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+
+	"github.com/patina-dev/patina/internal/client"
+	"github.com/patina-dev/patina/internal/scry"
+)
+
+// Where an answer came from.
+const (
+	ViaDaemon    = "daemon"
+	ViaInProcess = "in-process"
+)
+
+// Asker sends scry requests the way every client should: to the daemon
+// (the local socket, which socket activation starts on demand, or a
+// --mother URL), and, only when the local daemon does not answer, to the
+// same engine in-process. A remote mother that does not answer is an error:
+// silently searching this machine instead would answer a different question.
+type Asker struct {
+	// Mother is a --mother URL; "" means $PATINA_MOTHER, then the local socket.
+	Mother string
+
+	mu     sync.Mutex
+	engine *Engine // in-process fallback, opened on first need
+}
+
+// Scry answers req and says how it was reached. Over the local socket or
+// in-process, a request naming no project searches the project holding the
+// current directory.
+func (a *Asker) Scry(ctx context.Context, req Request) (scry.Response, string, error) {
+	local := client.IsLocal(a.Mother)
+	if local && req.Project == "" && !req.AllProjects && req.Cwd == "" {
+		if wd, err := os.Getwd(); err == nil {
+			req.Cwd = wd
+		}
+	}
+	c, err := client.Open(a.Mother)
+	if err != nil {
+		return scry.Response{}, "", err
+	}
+	var resp scry.Response
+	err = c.Post(ctx, "/api/scry", req, &resp)
+	if err == nil {
+		return resp, ViaDaemon, nil
+	}
+	if !local || !errors.Is(err, client.ErrUnreachable) {
+		return scry.Response{}, "", err
+	}
+	eng, err := a.inProcess()
+	if err != nil {
+		return scry.Response{}, "", err
+	}
+	resp, err = eng.Scry(ctx, req)
+	return resp, ViaInProcess, err
+}
+
+func (a *Asker) inProcess() (*Engine, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.engine == nil {
+		e, err := NewEngine()
+		if err != nil {
+			return nil, err
+		}
+		a.engine = e
+	}
+	return a.engine, nil
+}
+
+// Close releases the in-process engine, if one was opened.
+func (a *Asker) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.engine != nil {
+		return a.engine.Close()
+	}
+	return nil
+}

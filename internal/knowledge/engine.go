@@ -1,0 +1,124 @@
+// Package knowledge is the one scry engine behind every way in: the
+// daemon's POST /api/scry, `patina scry` working in-process when no daemon
+// answers, and the MCP server. It turns an API request into a search over
+// registered projects only; a client never makes it open an arbitrary path.
+package knowledge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/patina-dev/patina/internal/projects"
+	"github.com/patina-dev/patina/internal/scry"
+)
+
+// Request is the body of POST /api/scry.
+type Request struct {
+	Query       string `json:"query"`
+	Project     string `json:"project,omitempty"`
+	AllProjects bool   `json:"all_projects,omitempty"`
+	Limit       int    `json:"limit,omitempty"`
+	Mode        string `json:"mode,omitempty"`
+	// Cwd is the caller's directory, used (over the unix socket only) to
+	// pick the registered project holding it when no project is named. It
+	// is only matched against registered paths, never opened.
+	Cwd string `json:"cwd,omitempty"`
+}
+
+// InputError is a problem with the request (HTTP 400).
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// IsInputError reports whether err is the caller's fault, from this
+// package or from scry.
+func IsInputError(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie) || scry.IsInputError(err)
+}
+
+// Engine answers scry requests over the projects registry.
+type Engine struct {
+	reg      *projects.Registry
+	catalog  *scry.Catalog
+	searcher *scry.Searcher
+}
+
+// NewEngine is an engine over the default registry ($PATINA_HOME/projects.toml).
+func NewEngine() (*Engine, error) {
+	reg, err := projects.Default()
+	if err != nil {
+		return nil, err
+	}
+	return NewEngineFor(reg), nil
+}
+
+// NewEngineFor is an engine over reg.
+func NewEngineFor(reg *projects.Registry) *Engine {
+	return &Engine{reg: reg, catalog: scry.NewCatalog(reg), searcher: scry.NewSearcher()}
+}
+
+// Registry is the engine's projects registry.
+func (e *Engine) Registry() *projects.Registry { return e.reg }
+
+// Close releases the open indexes.
+func (e *Engine) Close() error { return e.catalog.Close() }
+
+// Scry runs req. Input problems are InputErrors (or scry's); a cancelled or
+// timed-out ctx returns ctx.Err().
+func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
+	if strings.TrimSpace(req.Query) == "" {
+		return scry.Response{}, scry.ErrEmptyQuery
+	}
+	if _, err := scry.ParseQuery(req.Query); err != nil {
+		return scry.Response{}, err
+	}
+	sel := scry.Selection{All: req.AllProjects}
+	switch {
+	case req.AllProjects && req.Project != "":
+		return scry.Response{}, &InputError{"give either project or all_projects, not both"}
+	case req.Project != "":
+		sel.Names = []string{req.Project}
+	case req.AllProjects:
+	case req.Cwd != "":
+		sel.Dir = req.Cwd
+	default:
+		return scry.Response{}, &InputError{"no project: name one (--project), use --all-projects, or run inside a registered project"}
+	}
+	srcs, notes, err := e.catalog.Sources(sel)
+	if err != nil {
+		return scry.Response{}, selectionError(err, req)
+	}
+	if err := ctx.Err(); err != nil {
+		return scry.Response{}, err
+	}
+	resp, err := e.searcher.Search(ctx, scry.Request{Query: req.Query, Projects: srcs, Limit: req.Limit, Mode: req.Mode})
+	if err != nil {
+		if ctx.Err() != nil {
+			return scry.Response{}, ctx.Err()
+		}
+		return scry.Response{}, err
+	}
+	resp.Notes = append(notes, resp.Notes...)
+	return resp, nil
+}
+
+// selectionError says which project could not be used and what to do.
+func selectionError(err error, req Request) error {
+	var unusable *projects.UnusableError
+	switch {
+	case errors.Is(err, projects.ErrNotFound) && req.Project != "":
+		return &InputError{fmt.Sprintf("unknown project %q: see `patina projects list`", req.Project)}
+	case errors.Is(err, projects.ErrNotFound) || errors.Is(err, projects.ErrNoRoot):
+		return &InputError{"this directory is in no registered project: run `patina scrape` here, or use --project / --all-projects"}
+	case errors.As(err, &unusable):
+		return &InputError{err.Error()}
+	case errors.Is(err, scry.ErrNoProjects):
+		return &InputError{"no usable project is registered: run `patina scrape PATH` first"}
+	case errors.Is(err, projects.ErrInvalidName):
+		return &InputError{err.Error()}
+	}
+	return err
+}
