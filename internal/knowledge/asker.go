@@ -25,8 +25,10 @@ type Asker struct {
 	// Mother is a --mother URL; "" means $PATINA_MOTHER, then the local socket.
 	Mother string
 
-	mu     sync.Mutex
-	engine *Engine // in-process fallback, opened on first need
+	mu      sync.Mutex
+	engine  *Engine // in-process fallback, opened on first need
+	target  string  // the daemon last asked, for messages
+	version string  // the version it answered with, "" if none
 }
 
 // Scry answers req and says how it was reached. Over the local socket or
@@ -45,6 +47,9 @@ func (a *Asker) Scry(ctx context.Context, req Request) (scry.Response, string, e
 	}
 	var resp scry.Response
 	err = c.Post(ctx, "/api/scry", req, &resp)
+	a.mu.Lock()
+	a.target, a.version = c.Target, c.DaemonVersion()
+	a.mu.Unlock()
 	if err == nil {
 		return resp, ViaDaemon, nil
 	}
@@ -57,6 +62,22 @@ func (a *Asker) Scry(ctx context.Context, req Request) (scry.Response, string, e
 	}
 	resp, err = eng.Scry(ctx, req)
 	return resp, ViaInProcess, err
+}
+
+// Target names the daemon the last Scry asked (a socket path, tcp://… or
+// ssh://…), whether or not it answered.
+func (a *Asker) Target() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.target
+}
+
+// DaemonVersion is the version the daemon last answered with ("" when
+// none answered); compare it with buildinfo.Version to warn about skew.
+func (a *Asker) DaemonVersion() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.version
 }
 
 func (a *Asker) inProcess() (*Engine, error) {
