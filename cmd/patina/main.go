@@ -28,6 +28,7 @@ func root() *verb {
 		summary: "developer knowledge (scry) and secrets, served by the mother daemon",
 		sub: []*verb{
 			motherVerb(),
+			secretsVerb(),
 			versionVerb(),
 		},
 	}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/patina-dev/patina/internal/identity"
+	"github.com/patina-dev/patina/internal/secrets"
+	"github.com/patina-dev/patina/internal/vault"
+)
+
+// `patina secrets …`: the verbs parse flags and print; internal/secrets
+// does the work. Nothing here ever prints, logs or passes on argv a secret
+// value or the identity (export-key --stdout, asked for explicitly, aside).
+
+func secretsVerb() *verb {
+	v := &verb{
+		name:    "secrets",
+		summary: "age-encrypted secrets for your commands (no COMMAND: status)",
+		sub: []*verb{
+			secretsInitVerb(),
+			secretsAddVerb(),
+			secretsRemoveVerb(),
+			secretsRunVerb(),
+			secretsLockVerb(),
+			secretsRecipientsVerb(),
+			secretsExportKeyVerb(),
+			secretsImportKeyVerb(),
+		},
+	}
+	v.run = func(args []string) error { return secretsStatus(args) }
+	return v
+}
+
+// parseSecrets is parse for the secrets verbs, except that a flag error
+// never repeats what was typed: a confused user may have put a secret on
+// the command line, and repeating it would print it.
+func parseSecrets(fs *pflag.FlagSet, usage, summary string, args []string) error {
+	err := fs.Parse(args)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return parse(fs, usage, summary, []string{"--help"})
+	}
+	return usagef("%s (usage: patina %s)", redactArgs(err.Error(), args, fs), usage)
+}
+
+// redactArgs replaces in msg every argument (and every --flag=VALUE's
+// value) that is not the name of a defined flag.
+func redactArgs(msg string, args []string, fs *pflag.FlagSet) string {
+	known := func(a string) bool {
+		name := strings.TrimLeft(a, "-")
+		if strings.HasPrefix(a, "--") {
+			return fs.Lookup(name) != nil
+		}
+		return strings.HasPrefix(a, "-") && len(name) == 1 && fs.ShorthandLookup(name) != nil
+	}
+	var cands []string
+	for _, a := range args {
+		if a == "--" || a == "-" {
+			continue
+		}
+		if flag, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+			cands = append(cands, val)
+			if !known(flag) {
+				cands = append(cands, a)
+			}
+			continue
+		}
+		if !known(a) {
+			cands = append(cands, a)
+		}
+	}
+	for _, c := range cands {
+		if len(c) >= 2 {
+			msg = strings.ReplaceAll(msg, c, "…")
+		}
+	}
+	return msg
+}
+
+// secretsErr turns the domain packages' errors into an "error:" line plus
+// a "hint:" line with the fix.
+func secretsErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *vault.Error
+	var ie *identity.Error
+	var se *secrets.Error
+	var line, fix string
+	switch {
+	case errors.As(err, &se):
+		line, fix = se.Problem, se.Fix
+	case errors.As(err, &ve):
+		line, fix = ve.Kind+" "+ve.Path+": "+ve.Problem, ve.Fix
+	case errors.As(err, &ie):
+		line = "identity"
+		if ie.Where != "" {
+			line += " " + ie.Where
+		}
+		line, fix = line+": "+ie.Problem, ie.Fix
+	default:
+		return err
+	}
+	if fix == "" {
+		return errors.New(line)
+	}
+	return withHint(errors.New(line), fix)
+}
+
+// note prints a remark on stderr: never a value.
+func note(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "patina: "+format+"\n", args...)
+}
+
+func findPlaces() (secrets.Places, error) {
+	p, err := secrets.Find("")
+	return p, secretsErr(err)
+}
+
+// pickScope is the scope an edit applies to, with a clear error outside a
+// project.
+func pickScope(p secrets.Places, global bool, verb string) (secrets.Scope, error) {
+	s, err := p.Pick(global)
+	if errors.Is(err, secrets.ErrNoProject) {
+		wd, _ := os.Getwd()
+		return s, withHint(fmt.Errorf("not inside a project: no .git or .patina at or above %s", wd),
+			fmt.Sprintf("use `patina secrets %s --global` for your global vault, or run it inside a project (`mkdir .patina` makes one)", verb))
+	}
+	return s, err
+}
+
+func secretsStatus(args []string) error {
+	fs := flags("secrets")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	if err := parseSecrets(fs, "secrets [--json] | secrets COMMAND", "status: vaults, secret names and variables (never values), recipients, identity source, cache", args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unknown command for \"patina secrets\" (see patina secrets --help)")
+	}
+	p, err := findPlaces()
+	if err != nil {
+		return err
+	}
+	cache, err := secrets.LocalCache()
+	if err != nil {
+		return err
+	}
+	st, err := secrets.GetStatus(context.Background(), p, cache)
+	if err != nil {
+		return secretsErr(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	printSecretsStatus(os.Stdout, st)
+	return nil
+}
+
+func printSecretsStatus(w io.Writer, st secrets.Status) {
+	id := st.Identity
+	switch {
+	case id.Source == string(identity.SourceEnv):
+		fmt.Fprintf(w, "identity:   %s (environment)\n", identity.EnvIdentity)
+	case id.Source == string(identity.SourceFile):
+		fmt.Fprintf(w, "identity:   %s (passphrase-protected)\n", id.Path)
+	case id.Source != "":
+		fmt.Fprintf(w, "identity:   %s\n", id.Source)
+	case id.Fix != "":
+		fmt.Fprintf(w, "identity:   %s (%s)\n", id.Problem, id.Fix)
+	default:
+		fmt.Fprintf(w, "identity:   %s\n", id.Problem)
+	}
+	if st.Recipient != "" {
+		fmt.Fprintf(w, "recipient:  %s\n", st.Recipient)
+	}
+	c := st.Cache
+	switch {
+	case c.Error != "":
+		fmt.Fprintf(w, "cache:      %s\n", c.Error)
+	case !c.Reachable:
+		fmt.Fprintf(w, "cache:      mother not running on %s (each run unlocks)\n", c.Socket)
+	case c.Cached:
+		fmt.Fprintf(w, "cache:      unlocked in mother (%s; `patina secrets lock` forgets them)\n", plural(c.Count, "variable"))
+	default:
+		fmt.Fprintf(w, "cache:      locked (the next run unlocks)\n")
+	}
+	for _, v := range st.Vaults {
+		state := ""
+		if !v.Exists {
+			state = " (no vault yet)"
+		}
+		fmt.Fprintf(w, "\n%-8s %s%s\n", v.Scope+":", v.Vault, state)
+		fmt.Fprintf(w, "  recipients: %d (%s)\n", v.RecipientCount, v.Recipients)
+		fmt.Fprintf(w, "  secrets:    %d\n", len(v.Secrets))
+		width := 0
+		for _, s := range v.Secrets {
+			width = max(width, len(s.Name))
+		}
+		for _, s := range v.Secrets {
+			fmt.Fprintf(w, "    %-*s  %s\n", width, s.Name, s.Env)
+		}
+	}
+	if !st.InProject {
+		fmt.Fprintf(w, "\nproject: none (no .git or .patina at or above the working directory)\n")
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

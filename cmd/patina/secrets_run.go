@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/patina-dev/patina/internal/identity"
+	"github.com/patina-dev/patina/internal/secrets"
+)
+
+func secretsRunVerb() *verb {
+	v := &verb{name: "run", summary: "run a command with the secrets in its environment (unlocked once, then from mother's cache)"}
+	const usage = "secrets run [--ssh HOST] -- CMD [ARG...]"
+	v.run = func(args []string) error {
+		fs := flags("run")
+		fs.SetInterspersed(false) // everything from CMD on is the command's
+		host := fs.String("ssh", "", "run on `HOST`: the secrets travel to `ssh HOST bash -s` on stdin, never in argv")
+		if err := parseSecrets(fs, usage, v.summary, args); err != nil {
+			return err
+		}
+		argv := fs.Args()
+		if len(argv) == 0 {
+			return usagef("secrets run needs a command (usage: patina %s)", usage)
+		}
+		p, err := findPlaces()
+		if err != nil {
+			return err
+		}
+		cache, err := secrets.LocalCache()
+		if err != nil {
+			return err
+		}
+		sess := newSession()
+		r := secrets.Resolver{Places: p, Cache: cache, Session: sess, Note: func(m string) { note("note: %s", m) }}
+		env, origin, err := r.Environment(context.Background())
+		if err != nil {
+			return secretsErr(err)
+		}
+		if origin == secrets.UnlockedNoDaemon {
+			// Someone typed a passphrase (or touched the sensor), and will
+			// again next time: say why. With PATINA_IDENTITY, say nothing.
+			if _, src, _ := sess.Identity(context.Background()); src != identity.SourceEnv {
+				note("note: mother is not running, so the unlocked secrets are not cached (start it: `patina mother serve`)")
+			}
+		}
+		code, err := secrets.Run(secrets.Command{Argv: argv, Env: env, SSHHost: *host})
+		if err != nil {
+			var se *secrets.StartError
+			if errors.As(err, &se) {
+				fmt.Fprintf(os.Stderr, "patina: error: %s\n", oneLine(se.Error()))
+				return exitError{se.Code}
+			}
+			return secretsErr(err)
+		}
+		if code != 0 {
+			return exitError{code}
+		}
+		return nil
+	}
+	return v
+}
+
+func secretsLockVerb() *verb {
+	v := &verb{name: "lock", summary: "make mother forget every unlocked vault now"}
+	v.run = func(args []string) error {
+		fs := flags("lock")
+		if err := parseSecrets(fs, "secrets lock", v.summary, args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("secrets lock takes no arguments")
+		}
+		cache, err := secrets.LocalCache()
+		if err != nil {
+			return err
+		}
+		err = cache.Lock(context.Background())
+		switch {
+		case err == nil:
+			note("locked: mother's secrets cache is cleared; the next run unlocks again")
+		case secrets.Unreachable(err):
+			note("nothing was cached: mother is not running on %s", cache.Socket())
+		default:
+			return err
+		}
+		return nil
+	}
+	return v
+}
