@@ -80,6 +80,9 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 	case req.AllProjects && req.Project != "":
 		return scry.Response{}, &InputError{"give either project or all_projects, not both"}
 	case req.Project != "":
+		if err := projects.ValidName(req.Project); err != nil {
+			return scry.Response{}, &InputError{err.Error()}
+		}
 		sel.Names = []string{req.Project}
 	case req.AllProjects:
 	case req.Cwd != "":
