@@ -29,6 +29,9 @@ func root() *verb {
 		sub: []*verb{
 			motherVerb(),
 			secretsVerb(),
+			scrapeVerb(),
+			scryVerb(),
+			projectsVerb(),
 			versionVerb(),
 		},
 	}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/patina-dev/patina/internal/index"
+	"github.com/patina-dev/patina/internal/projects"
+)
+
+// exitInterrupted is the exit code after SIGINT, as a shell reports it
+// (128 + signal 2).
+const exitInterrupted = 130
+
+func scrapeVerb() *verb {
+	v := &verb{name: "scrape", summary: "index a project (text, code, git log) and register it"}
+	v.run = func(args []string) error {
+		fs := flags("scrape")
+		asJSON := fs.Bool("json", false, "print the summary as JSON")
+		name := fs.String("name", "", "register the project under `NAME` (default: the directory's name)")
+		if err := parse(fs, "scrape [PATH] [--json] [--name NAME]", v.summary+`.
+
+PATH defaults to the project holding the current directory (the nearest
+directory with .git or .patina), else the current directory. The index is
+PATH/.patina/local/index.db; only new or changed files are re-indexed, and
+a scrape of an unchanged tree writes nothing. Interrupting a scrape keeps
+every batch it finished: run it again to complete it.`, args); err != nil {
+			return err
+		}
+		if fs.NArg() > 1 {
+			return usagef("scrape takes at most one PATH (got %d)", fs.NArg())
+		}
+		if *name != "" {
+			if err := projects.ValidName(*name); err != nil {
+				return usagef("--name: %v", err)
+			}
+		}
+		root, err := scrapeRoot(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		return scrape(root, *name, *asJSON)
+	}
+	return v
+}
+
+// scrapeRoot is PATH as given, or else the project root holding the
+// current directory, or else the current directory.
+func scrapeRoot(arg string) (string, error) {
+	if arg != "" {
+		fi, err := os.Stat(arg)
+		if err != nil {
+			return "", fmt.Errorf("scrape %s: %w", arg, errors.Unwrap(err))
+		}
+		if !fi.IsDir() {
+			return "", fmt.Errorf("scrape %s: not a directory", arg)
+		}
+		return arg, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	if root, err := projects.FindRoot(wd); err == nil {
+		return root, nil
+	}
+	return wd, nil
+}
+
+func scrape(root, name string, asJSON bool) error {
+	reg, err := projects.Default()
+	if err != nil {
+		return err
+	}
+	// Register first: a name clash fails before any work, and an
+	// interrupted scrape leaves a registered, usable (partial) index.
+	p, added, err := reg.Add(root, name)
+	if err != nil {
+		if errors.Is(err, projects.ErrExists) {
+			return withHint(err, "pick another --name, or `patina projects remove NAME` first")
+		}
+		return err
+	}
+	if added {
+		fmt.Fprintf(os.Stderr, "patina: registered project %s (%s)\n", p.Name, p.Path)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A second Ctrl-C kills at once: committed batches survive that too.
+	go func() { <-ctx.Done(); stop() }()
+
+	var opts index.ScrapeOptions
+	var bar *progressBar
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		bar = newProgressBar(os.Stderr)
+		opts.Progress = bar.update
+	}
+	sum, err := index.Scrape(ctx, p.Path, opts)
+	if bar != nil {
+		bar.clear()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "patina: interrupted: the index holds every completed batch; run scrape again to finish")
+			return exitError{exitInterrupted}
+		}
+		if errors.Is(err, index.ErrScrapeRunning) {
+			return withHint(err, "wait for the other scrape of "+p.Path+" to finish")
+		}
+		return err
+	}
+	for _, n := range sum.Notes {
+		fmt.Fprintf(os.Stderr, "patina: note: %s\n", oneLine(n))
+	}
+	if asJSON {
+		b, err := json.MarshalIndent(sum, "", "  ")
+		if err != nil {
+			return err
+		}
+		os.Stdout.Write(append(b, '\n'))
+		return nil
+	}
+	fmt.Println(summaryLine(p.Name, sum))
+	return nil
+}
+
+// summaryLine is the one-line account of a scrape.
+func summaryLine(name string, s index.Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scraped %s: %d files indexed, %d unchanged, %d removed, %d skipped", name,
+		s.FilesIndexed, s.FilesUnchanged, s.FilesRemoved, s.FilesSkipped)
+	if len(s.Skipped) > 0 {
+		reasons := make([]string, 0, len(s.Skipped))
+		for r, n := range s.Skipped {
+			reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+		}
+		sort.Strings(reasons)
+		fmt.Fprintf(&b, " (%s)", strings.Join(reasons, ", "))
+	}
+	fmt.Fprintf(&b, "; chunks +%d -%d", s.ChunksAdded, s.ChunksRemoved)
+	if s.Git {
+		fmt.Fprintf(&b, "; commits +%d -%d", s.CommitsAdded, s.CommitsRemoved)
+	}
+	if s.Writes == 0 {
+		b.WriteString("; nothing written")
+	}
+	fmt.Fprintf(&b, "; %s", s.Duration.Round(time.Millisecond))
+	return b.String()
+}
+
+// progressBar draws a scrape's progress on one terminal line, at most
+// every redrawEvery (and always at the start and end of a phase).
+type progressBar struct {
+	w          io.Writer
+	width      int
+	last       time.Time
+	phase      string
+	phaseStart time.Time
+	drawn      bool
+	now        func() time.Time
+}
+
+const redrawEvery = 100 * time.Millisecond
+
+func newProgressBar(w io.Writer) *progressBar {
+	width := 80
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
+			width = cols
+		}
+	}
+	return &progressBar{w: w, width: width, now: time.Now}
+}
+
+func (b *progressBar) update(p index.Progress) {
+	now := b.now()
+	if p.Phase != b.phase {
+		b.phase, b.phaseStart = p.Phase, now
+	} else if now.Sub(b.last) < redrawEvery && p.Done < p.Total {
+		return
+	}
+	b.last = now
+	line := progressLine(p, now.Sub(b.phaseStart), b.width-1)
+	fmt.Fprintf(b.w, "\r%s\x1b[K", line)
+	b.drawn = true
+}
+
+// clear wipes the bar so the next output starts on a clean line.
+func (b *progressBar) clear() {
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\x1b[K")
+		b.drawn = false
+	}
+}
+
+// progressLine renders p, elapsed into its phase, in at most width
+// columns: "files  1200/10000 [=====>    ] 12%  chunks 3600  850/s  ETA 10s".
+func progressLine(p index.Progress, elapsed time.Duration, width int) string {
+	pct := 0.0
+	if p.Total > 0 {
+		pct = float64(p.Done) / float64(p.Total)
+	}
+	stats := fmt.Sprintf(" %3.0f%%  chunks %d", pct*100, p.Chunks)
+	if secs := elapsed.Seconds(); secs > 0.2 && p.Done > 0 {
+		rate := float64(p.Done) / secs
+		stats += fmt.Sprintf("  %.0f %s/s", rate, p.Phase)
+		if p.Done < p.Total {
+			eta := time.Duration(float64(p.Total-p.Done) / rate * float64(time.Second))
+			stats += "  ETA " + eta.Round(time.Second).String()
+		}
+	}
+	head := fmt.Sprintf("%-7s %d/%d ", p.Phase, p.Done, p.Total)
+	barWidth := min(40, width-len(head)-len(stats)-2)
+	if barWidth < 5 {
+		line := head + stats
+		if len(line) > width {
+			line = line[:width]
+		}
+		return line
+	}
+	filled := int(pct * float64(barWidth))
+	bar := strings.Repeat("=", filled)
+	if filled < barWidth {
+		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
+	}
+	return head + "[" + bar + "]" + stats
+}

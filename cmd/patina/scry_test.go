@@ -1,0 +1,349 @@
+package main
+
+// End to end: the real binary scrapes the indextest fixture (Markdown, Go,
+// a git repository with commits) with real git and SQLite, then answers
+// the same queries through a real daemon over the unix socket, over TCP
+// with the token and over ssh:// (a stand-in ssh that runs dial-stdio
+// here), and in-process with no daemon: the answers must be the same.
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patina-dev/patina/internal/index"
+	"github.com/patina-dev/patina/internal/index/indextest"
+	"github.com/patina-dev/patina/internal/scry"
+)
+
+// daemonEnv is what a CLI run needs to share the daemon's home (registry,
+// token file) and socket.
+func daemonEnv(t *testing.T, d *daemon) []string {
+	t.Helper()
+	for _, kv := range d.cmd.Env {
+		if strings.HasPrefix(kv, "PATINA_HOME=") {
+			return []string{kv, "PATINA_SOCKET=" + d.sock}
+		}
+	}
+	t.Fatal("daemon has no PATINA_HOME")
+	return nil
+}
+
+// noDaemonSocket is a socket path in an existing directory where nothing
+// listens.
+func noDaemonSocket(t *testing.T) string {
+	sock := shortSocket(t)
+	must(t, os.MkdirAll(filepath.Dir(sock), 0o700))
+	return sock
+}
+
+// freePort finds a TCP port on 127.0.0.1 that is free right now
+// (ListenTCP needs a concrete one for the daemon to be reachable).
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+// runPatinaIn is runPatina with the working directory set.
+func runPatinaIn(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(patinaBin, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run patina %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// scrapeJSON runs `patina scrape PATH --json` and decodes the summary.
+func scrapeJSON(t *testing.T, env []string, args ...string) (index.Summary, result) {
+	t.Helper()
+	r := runPatina(t, env, append([]string{"scrape", "--json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("scrape %v: exit %d\n%s", args, r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "\r") {
+		t.Errorf("scrape drew a progress bar on a pipe: %q", r.stderr)
+	}
+	var s index.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("scrape --json: %v\n%s", err, r.stdout)
+	}
+	return s, r
+}
+
+// scryJSON runs `patina scry … --json`, expecting success, and decodes it.
+func scryJSON(t *testing.T, env []string, args ...string) (scry.Response, result) {
+	t.Helper()
+	r := runPatina(t, env, append([]string{"scry", "--json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("scry %v: exit %d\n%s", args, r.code, r.stderr)
+	}
+	var resp scry.Response
+	if err := json.Unmarshal([]byte(r.stdout), &resp); err != nil {
+		t.Fatalf("scry --json: %v\n%s", err, r.stdout)
+	}
+	return resp, r
+}
+
+func resultKeys(resp scry.Response) []string {
+	var ks []string
+	for _, r := range resp.Results {
+		ks = append(ks, r.ID+" "+r.Path+":"+strconv.Itoa(r.StartLine)+"-"+strconv.Itoa(r.EndLine))
+	}
+	return ks
+}
+
+func TestScryTransportsAgree(t *testing.T) {
+	root := indextest.Fixture(t)
+	sock := shortSocket(t)
+	port := freePort(t)
+	d := startDaemon(t, sock, "--tcp", "127.0.0.1:"+port)
+	env := daemonEnv(t, d)
+
+	sum, r := scrapeJSON(t, env, root, "--name", "fixture")
+	if sum.Root != root || !sum.Git || sum.FilesIndexed != len(indextest.FixtureFiles) || sum.CommitsAdded != len(indextest.FixtureCommits) || sum.ChunksAdded == 0 {
+		t.Fatalf("scrape summary: %+v", sum)
+	}
+	if !strings.Contains(r.stderr, "registered project fixture ("+root+")") {
+		t.Errorf("scrape did not say it registered the project: %q", r.stderr)
+	}
+
+	ssh := fakeSSH(t, "PATINA_SOCKET="+sock)
+	ways := []struct {
+		name string
+		env  []string
+		args []string
+		note string // expected on stderr
+	}{
+		{"unix socket", env, nil, ""},
+		{"in-process", []string{env[0], "PATINA_SOCKET=" + noDaemonSocket(t)}, nil, "searched in-process"},
+		{"tcp with token file", env, []string{"--mother", "tcp://127.0.0.1:" + port}, ""},
+		{"ssh", append([]string{"PATH=" + ssh + ":" + os.Getenv("PATH"), "PATINA_REMOTE_BIN=" + patinaBin}, env...), []string{"--mother", "ssh://dev@build-box"}, ""},
+		{"PATINA_MOTHER=ssh", append([]string{"PATH=" + ssh + ":" + os.Getenv("PATH"), "PATINA_REMOTE_BIN=" + patinaBin, "PATINA_MOTHER=ssh://build-box"}, env...), nil, ""},
+	}
+	queries := []struct {
+		q   string
+		has string // a path among the results; "" for none
+	}{
+		{indextest.WordReadme, "README.md"},
+		{indextest.WordGuide + " " + indextest.WordCode, ""},
+		{indextest.WordCode, "main.go"},
+		{indextest.WordCommit, "git:"},
+		{"zephyr install", "README.md"},
+		{indextest.WordSkipped, ""},
+	}
+	for _, q := range queries {
+		var want []byte
+		var wantKeys []string
+		for _, w := range ways {
+			args := append([]string{q.q, "--project", "fixture", "--limit", "20"}, w.args...)
+			resp, r := scryJSON(t, w.env, args...)
+			if w.note != "" {
+				if !strings.Contains(r.stderr, "patina: note: mother not answering at ") || !strings.Contains(r.stderr, w.note) {
+					t.Errorf("%s %q: stderr %q lacks the in-process note", w.name, q.q, r.stderr)
+				}
+				if n := strings.Count(r.stderr, "in-process"); n != 1 {
+					t.Errorf("%s: the in-process note appears %d times", w.name, n)
+				}
+			} else if strings.Contains(r.stderr, "in-process") {
+				t.Errorf("%s %q fell back to in-process: %q", w.name, q.q, r.stderr)
+			}
+			if want == nil {
+				want, wantKeys = []byte(r.stdout), resultKeys(resp)
+				switch {
+				case q.q == indextest.WordSkipped:
+					if resp.Count != 0 || !strings.Contains(r.stderr, "patina: no results") {
+						t.Errorf("%q: %d results (stderr %q), want none and a note", q.q, resp.Count, r.stderr)
+					}
+				case resp.Count == 0:
+					t.Fatalf("%q: no results", q.q)
+				case q.has != "" && !strings.Contains(strings.Join(wantKeys, "\n"), " "+q.has):
+					t.Errorf("%q: results %q, want %s among them", q.q, wantKeys, q.has)
+				}
+				continue
+			}
+			if got := resultKeys(resp); strings.Join(got, "\n") != strings.Join(wantKeys, "\n") {
+				t.Errorf("%q over %s:\n%s\nwant (unix socket):\n%s", q.q, w.name, strings.Join(got, "\n"), strings.Join(wantKeys, "\n"))
+			}
+			if r.stdout != string(want) {
+				t.Errorf("%q over %s: JSON differs\n%s\nwant\n%s", q.q, w.name, r.stdout, want)
+			}
+		}
+	}
+
+	hosts, _ := os.ReadFile(filepath.Join(ssh, "hosts"))
+	if n := strings.Count(string(hosts), "dev@build-box\n"); n < len(queries) || !strings.Contains(string(hosts), "\nbuild-box\n") {
+		t.Errorf("the stand-in ssh was used %d times for dev@build-box; hosts:\n%s", n, hosts)
+	}
+
+	// The landmarks land where the fixture put them.
+	resp, _ := scryJSON(t, env, indextest.WordReadme, "--project", "fixture")
+	if r := resp.Results[0]; r.Path != "README.md" || r.StartLine != 9 || r.EndLine != 12 || r.Kind != "doc" ||
+		!strings.Contains(r.Snippet, "«quasar»") || r.Title != "Patina Fixture > Install > Linux" || r.Sources[0] != "lexical" {
+		t.Errorf("quasar: %+v", r)
+	}
+	resp, _ = scryJSON(t, env, indextest.WordCommit, "--project", "fixture")
+	if r := resp.Results[0]; r.Kind != "commit" || !strings.Contains(r.Snippet, "«chronosynclastic»") {
+		t.Errorf("commit word: %+v", r)
+	}
+}
+
+func TestScryHumanOutputAndDefaults(t *testing.T) {
+	root := indextest.Fixture(t)
+	sock := shortSocket(t)
+	d := startDaemon(t, sock)
+	env := daemonEnv(t, d)
+	scrapeJSON(t, env, root)
+	name := filepath.Base(root) // default name; t.TempDir names are valid ones
+	if _, err := os.Stat(filepath.Join(root, ".patina", "local", "index.db")); err != nil {
+		t.Fatal(err)
+	}
+
+	// No --project: the project holding the working directory, over the
+	// socket (the daemon matches the caller's directory to the registry).
+	r := runPatinaIn(t, filepath.Join(root, "docs"), env, "scry", indextest.WordReadme)
+	if r.code != 0 {
+		t.Fatalf("scry from inside the project: exit %d\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	if len(lines) < 2 || lines[0] != "README.md:9-12  Patina Fixture > Install > Linux" {
+		t.Fatalf("human output:\n%s", r.stdout)
+	}
+	// Not a terminal: no colour, markers stripped.
+	if !strings.HasPrefix(lines[1], "    ") || !strings.Contains(lines[1], "install the quasar package") ||
+		strings.ContainsAny(r.stdout, "«»\x1b") {
+		t.Errorf("snippet line %q (output %q)", lines[1], r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("stderr on a plain answer: %q", r.stderr)
+	}
+
+	// Outside every project, without --project: a clear refusal.
+	r = runPatinaIn(t, t.TempDir(), env, "scry", indextest.WordReadme)
+	if r.code != 1 || !strings.Contains(r.stderr, "patina: error: this directory is in no registered project") {
+		t.Errorf("outside a project: exit %d, %q", r.code, r.stderr)
+	}
+	// --all-projects from anywhere; commits print without a line range.
+	r = runPatinaIn(t, t.TempDir(), env, "scry", "--all-projects", indextest.WordCommit)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "git:") || strings.Contains(strings.SplitN(r.stdout, "  ", 2)[0], ":0-0") {
+		t.Errorf("--all-projects commit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	cases := []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{[]string{"scry"}, 2, "scry needs a QUERY"},
+		{[]string{"scry", "x", "--limit", "0"}, 2, "--limit must be at least 1"},
+		{[]string{"scry", "x", "--mode", "fuzzy"}, 2, `--mode "fuzzy"`},
+		{[]string{"scry", "x", "--project", name, "--all-projects"}, 2, "not both"},
+		{[]string{"scry", "x", "--project", "nosuch"}, 1, `patina: error: unknown project "nosuch"`},
+		{[]string{"scry", "x", "--project", "Bad/Name"}, 1, "patina: error: invalid project name"},
+		{[]string{"scry", "!!! ((", "--project", name}, 1, "patina: error: empty query"},
+		{[]string{"scry", strings.Repeat("long ", 300), "--project", name}, 1, "patina: error: query too long"},
+		{[]string{"scry", indextest.WordSkipped, "--project", name}, 0, "patina: no results"},
+		{[]string{"scry", indextest.WordReadme, "--project", name, "--mode", "semantic"}, 0, "patina: note: semantic search is unavailable"},
+		{[]string{"scry", "x", "--mother", "ftp://x"}, 1, "unknown scheme"},
+		{[]string{"scry", "--help"}, 0, "--all-projects"},
+		{[]string{"scrape", "--help"}, 0, "--name"},
+		{[]string{"scrape", "a", "b"}, 2, "at most one PATH"},
+		{[]string{"scrape", "--name", "Not Valid"}, 2, "invalid project name"},
+		{[]string{"scrape", filepath.Join(root, "nope")}, 1, "no such file or directory"},
+		{[]string{"scrape", filepath.Join(root, "README.md")}, 1, "not a directory"},
+		{[]string{"projects", "list", "--help"}, 0, "--json"},
+		{[]string{"projects", "remove"}, 2, "one NAME"},
+		{[]string{"projects", "remove", "nosuch"}, 1, "no such project"},
+		{[]string{"projects", "add", root, "--name", "other"}, 1, "already registered"},
+	}
+	for _, c := range cases {
+		r := runPatina(t, env, c.args...)
+		out := r.stderr
+		if c.code == 0 && strings.Contains(strings.Join(c.args, " "), "--help") {
+			out = r.stdout
+		}
+		if r.code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("%q: exit %d, want %d with %q\nstdout: %s\nstderr: %s", c.args, r.code, c.code, c.want, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestScryOverTCPNeedsTheToken(t *testing.T) {
+	root := indextest.Fixture(t)
+	sock := shortSocket(t)
+	port := freePort(t)
+	d := startDaemon(t, sock, "--tcp", "127.0.0.1:"+port)
+	env := daemonEnv(t, d)
+	scrapeJSON(t, env, root, "--name", "fixture")
+	addr := "127.0.0.1:" + port
+
+	post := func(auth string) (int, string) {
+		req, err := http.NewRequest("POST", "http://"+addr+"/api/scry", strings.NewReader(`{"query":"quasar","project":"fixture"}`))
+		must(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	if status, body := post(""); status != 401 || !strings.Contains(body, `"error"`) || strings.Contains(body, "quasar") {
+		t.Errorf("no token: %d %s", status, body)
+	}
+	if status, body := post("Bearer not-the-token"); status != 401 {
+		t.Errorf("wrong token: %d %s", status, body)
+	}
+	tok, err := os.ReadFile(filepath.Join(strings.TrimPrefix(env[0], "PATINA_HOME="), "mother.token"))
+	must(t, err)
+	if status, body := post("Bearer " + strings.TrimSpace(string(tok))); status != 200 || !strings.Contains(body, "README.md") {
+		t.Errorf("with the token: %d %s", status, body)
+	}
+	// Over TCP the caller's directory means nothing: no project, no search.
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/scry", strings.NewReader(`{"query":"quasar","cwd":"`+root+`"}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
+		t.Errorf("cwd over TCP: %v %v", resp.StatusCode, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	// The CLI with a wrong token: one error line and a hint, never the token.
+	other := []string{"PATINA_HOME=" + t.TempDir(), "PATINA_MOTHER_TOKEN=wrong-token-value"}
+	r := runPatina(t, other, "scry", "quasar", "--project", "fixture", "--mother", "tcp://"+addr)
+	if r.code != 1 || !strings.Contains(r.stderr, "(HTTP 401)") || !strings.Contains(r.stderr, "patina: hint: ") || strings.Contains(r.stderr, "wrong-token-value") {
+		t.Errorf("wrong token through the CLI: exit %d %q", r.code, r.stderr)
+	}
+	// No token anywhere: refused before connecting.
+	r = runPatina(t, []string{"PATINA_HOME=" + t.TempDir()}, "scry", "quasar", "--mother", "tcp://"+addr)
+	if r.code != 1 || !strings.Contains(r.stderr, "no token for tcp://") {
+		t.Errorf("no token through the CLI: exit %d %q", r.code, r.stderr)
+	}
+	// A remote mother that does not answer is an error, never a local search.
+	r = runPatina(t, env, "scry", "quasar", "--project", "fixture", "--mother", "tcp://127.0.0.1:"+freePort(t))
+	if r.code != 1 || !strings.Contains(r.stderr, "mother is not answering") || strings.Contains(r.stdout, "README") {
+		t.Errorf("dead remote: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
