@@ -385,14 +385,10 @@ func biUnixCases() []biCase {
 		{name: "HTTP/1.0 request without Host works", raw: "GET /health HTTP/1.0\r\n\r\n", want: []int{200}},
 		{name: "HTTP/1.1 without Host", raw: "GET /health HTTP/1.1\r\n\r\n", want: []int{400}},
 		{name: "two Host headers", raw: "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", want: []int{400}},
-		{name: "unknown Expect", raw: biPost("/test/echo", small, "Expect: teapot\r\n"), want: []int{417},
-			bug: "net/http answers an unknown Expect itself (417, empty body, no Content-Type, no security headers) and conn.Write does not rewrite it"},
-		{name: "unknown Expect, HTTP/1.0", raw: "GET /health HTTP/1.0\r\nExpect: teapot\r\n\r\n", want: []int{417},
-			bug: "net/http answers an unknown Expect itself with \"HTTP/1.0 417\" (empty body, no security headers)"},
-		{name: "OPTIONS * (server-wide options)", raw: "OPTIONS * HTTP/1.1\r\nHost: {HOST}\r\n\r\n", want: []int{404},
-			bug: "net/http's global OPTIONS handler answers 200 with an empty body and no security headers (http.Server.DisableGeneralOptionsHandler is false)"},
-		{name: "OPTIONS * (server-wide options), HTTP/1.0", raw: "OPTIONS * HTTP/1.0\r\n\r\n", want: []int{404},
-			bug: "net/http's global OPTIONS handler answers 200 with an empty body and no security headers"},
+		{name: "unknown Expect", raw: biPost("/test/echo", small, "Expect: teapot\r\n"), want: []int{417}},
+		{name: "unknown Expect, HTTP/1.0", raw: "GET /health HTTP/1.0\r\nExpect: teapot\r\n\r\n", want: []int{417}},
+		{name: "OPTIONS * (server-wide options)", raw: "OPTIONS * HTTP/1.1\r\nHost: {HOST}\r\n\r\n", want: []int{404}},
+		{name: "OPTIONS * (server-wide options), HTTP/1.0", raw: "OPTIONS * HTTP/1.0\r\n\r\n", want: []int{404}},
 		{name: "Expect: 100-continue, body never sent: answered at once", raw: "POST /health HTTP/1.1\r\nHost: {HOST}\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
 			want: []int{405}, within: 3 * time.Second},
 		{name: "CONNECT", raw: "CONNECT patina:80 HTTP/1.1\r\nHost: patina:80\r\n\r\n", want: []int{404}},
@@ -644,7 +640,7 @@ func TestBadInputMatrix(t *testing.T) {
 			io.WriteString(c, "POST /test/echo HTTP/1.1\r\nHost: patina\r\nContent-Length: 100\r\n\r\n{\"n\":1,\"s\"")
 			resp, body := c.response(t, http.MethodPost)
 			took := time.Since(start)
-			biCheck(t, resp, body, http.StatusBadRequest)
+			biCheck(t, resp, body, http.StatusRequestTimeout)
 			t.Logf("answered %d %q after %v", resp.StatusCode, body, took)
 			if took < 500*time.Millisecond || took > 3*time.Second {
 				t.Errorf("answered after %v, want about ReadTimeout (700ms)", took)

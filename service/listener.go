@@ -96,7 +96,7 @@ type conn struct {
 const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
 func (c *conn) Write(p []byte) (int, error) {
-	if !bytes.HasPrefix(p, []byte("HTTP/1.1 ")) || !bytes.Contains(p, []byte(netHTTPErrorHeaders)) {
+	if !isNetHTTPError(p) {
 		return c.Conn.Write(p)
 	}
 	status, msg := parseNetHTTPError(p)
@@ -110,10 +110,20 @@ func (c *conn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// isNetHTTPError recognises a response net/http wrote without a handler:
+// its text/plain errors, and the bare 417 it sends for an Expect other
+// than 100-continue (no handler of ours answers 417).
+func isNetHTTPError(p []byte) bool {
+	if bytes.HasPrefix(p, []byte("HTTP/1.1 ")) && bytes.Contains(p, []byte(netHTTPErrorHeaders)) {
+		return true
+	}
+	return bytes.HasPrefix(p, []byte("HTTP/1.1 417 ")) || bytes.HasPrefix(p, []byte("HTTP/1.0 417 "))
+}
+
 // parseNetHTTPError pulls the status and reason out of a net/http error
 // response such as "HTTP/1.1 400 Bad Request: malformed Host header…".
 func parseNetHTTPError(p []byte) (int, string) {
-	line, _, _ := bytes.Cut(p[len("HTTP/1.1 "):], []byte("\r\n"))
+	line, _, _ := bytes.Cut(p[len("HTTP/1.x "):], []byte("\r\n"))
 	code, reason, _ := strings.Cut(string(line), " ")
 	status, err := strconv.Atoi(code)
 	if err != nil || status < 400 || status > 599 {
@@ -125,6 +135,8 @@ func parseNetHTTPError(p []byte) (int, string) {
 		msg = "request headers over 32 KiB"
 	case 501:
 		msg = "unsupported transfer encoding"
+	case 417:
+		msg = "expectation failed: only Expect: 100-continue is supported"
 	}
 	return status, msg
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 )
@@ -55,8 +56,10 @@ func bodyError(err error) error {
 		return Errorf(http.StatusBadRequest, "malformed JSON")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return Errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "json: "))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return Errorf(http.StatusRequestTimeout, "request body not received within the read timeout")
 	default:
-		// Read errors (timeouts, resets) and other decoder errors.
+		// Resets and other read or decoder errors.
 		return Errorf(http.StatusBadRequest, "cannot read request body")
 	}
 }

@@ -42,7 +42,9 @@ func (s *Server) Serve(ctx context.Context, listeners []Listener) error {
 		// net/http reads up to MaxHeaderBytes+4096 before giving up; this
 		// makes the whole request head capped at MaxHeaderBytes.
 		MaxHeaderBytes: MaxHeaderBytes - 4096,
-		ErrorLog:       nil,
+		// "OPTIONS *" would otherwise get net/http's bare 200 with none of
+		// the daemon's headers; routed, it is an ordinary JSON 404.
+		DisableGeneralOptionsHandler: true,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			tc, ok := c.(*conn)
 			if !ok {
