@@ -1,0 +1,62 @@
+package paths
+
+import (
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func TestSocketAndRuntimeDir(t *testing.T) {
+	t.Setenv(EnvHome, "/h/.patina")
+	t.Setenv(EnvSocket, "")
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+	sock, err := Socket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/run/user/1000/patina/mother.sock"
+	if runtime.GOOS != "linux" {
+		want = "/h/.patina/run/mother.sock"
+	}
+	if sock != want {
+		t.Fatalf("socket %s, want %s", sock, want)
+	}
+
+	// $PATINA_SOCKET wins, and its directory is the runtime dir.
+	t.Setenv(EnvSocket, "/tmp/x/m.sock")
+	if s, _ := Socket(); s != "/tmp/x/m.sock" {
+		t.Fatalf("PATINA_SOCKET ignored: %s", s)
+	}
+	if d, _ := RuntimeDir(); d != "/tmp/x" {
+		t.Fatalf("runtime dir %s, want /tmp/x", d)
+	}
+}
+
+func TestRuntimeDirWithoutXDG(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("XDG_RUNTIME_DIR is Linux-only")
+	}
+	t.Setenv(EnvHome, "/h/.patina")
+	t.Setenv(EnvSocket, "")
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	if d, _ := RuntimeDir(); d != "/h/.patina/run" {
+		t.Fatalf("fallback runtime dir %s", d)
+	}
+}
+
+func TestHomeAndFiles(t *testing.T) {
+	t.Setenv(EnvHome, "rel/home")
+	h, err := Home()
+	if err != nil || !filepath.IsAbs(h) {
+		t.Fatalf("home %q not absolute (%v)", h, err)
+	}
+	if tok, _ := Token(); tok != filepath.Join(h, "mother.token") {
+		t.Fatalf("token path %s", tok)
+	}
+	if got := ProjectIndex("/p"); got != "/p/.patina/local/index.db" {
+		t.Fatalf("project index %s", got)
+	}
+	if got := ProjectVault("/p"); got != "/p/.patina/vault.age" {
+		t.Fatalf("project vault %s", got)
+	}
+}
