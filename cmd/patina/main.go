@@ -32,6 +32,8 @@ func root() *verb {
 			scrapeVerb(),
 			scryVerb(),
 			projectsVerb(),
+			mcpVerb(),
+			legacyServeVerb(),
 			versionVerb(),
 		},
 	}
