@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/patina-dev/patina/internal/projects"
@@ -86,6 +88,14 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 		sel.Names = []string{req.Project}
 	case req.AllProjects:
 	case req.Cwd != "":
+		if !filepath.IsAbs(req.Cwd) {
+			return scry.Response{}, &InputError{"cwd must be an absolute path"}
+		}
+		// Only ever matched against registered paths; a caller's directory
+		// that is gone (or a file) is its problem, not a server fault.
+		if fi, err := os.Stat(req.Cwd); err != nil || !fi.IsDir() {
+			return scry.Response{}, &InputError{"cwd is not an existing directory"}
+		}
 		sel.Dir = req.Cwd
 	default:
 		return scry.Response{}, &InputError{"no project: name one (--project), use --all-projects, or run inside a registered project"}
