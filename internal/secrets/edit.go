@@ -52,10 +52,20 @@ func Add(ctx context.Context, s *Session, scope Scope, name, env string, value f
 			env = e
 		}
 	}
+	if env == "" {
+		env = vault.EnvFor(name)
+	}
+	for _, other := range reg.Names() {
+		if other != name && reg.Env(other) == env {
+			return res, &vault.Error{Kind: vault.KindRegistry, Path: reg.Path(),
+				Problem: fmt.Sprintf("%s is already exported as %s", other, env),
+				Fix:     "choose another variable with --env VAR"}
+		}
+	}
 	if err := reg.Set(name, env); err != nil {
 		return res, err
 	}
-	res.Env = reg.Env(name)
+	res.Env = env
 
 	rs, err := vault.LoadRecipients(scope.Recipients)
 	newRecipients := false
