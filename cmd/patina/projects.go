@@ -128,12 +128,12 @@ func printProjects(w io.Writer, infos []projectInfo) {
 		if p.UpdatedAt != nil {
 			updated = ago(time.Since(*p.UpdatedAt))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Status, chunks, updated, p.Path)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", printable(p.Name), p.Status, chunks, updated, printable(p.Path))
 	}
 	tw.Flush()
 	for _, p := range infos {
 		if p.Problem != "" {
-			fmt.Fprintf(w, "  %s: %s\n", p.Name, p.Problem)
+			fmt.Fprintf(w, "  %s: %s\n", printable(p.Name), printable(p.Problem))
 		}
 	}
 }

@@ -45,9 +45,9 @@ func noDaemonSocket(t *testing.T) string {
 	return sock
 }
 
-// freePort finds a TCP port on 127.0.0.1 that is free right now
+// loopbackPort finds a TCP port on 127.0.0.1 that is free right now
 // (ListenTCP needs a concrete one for the daemon to be reachable).
-func freePort(t *testing.T) string {
+func loopbackPort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
@@ -116,7 +116,7 @@ func resultKeys(resp scry.Response) []string {
 func TestScryTransportsAgree(t *testing.T) {
 	root := indextest.Fixture(t)
 	sock := shortSocket(t)
-	port := freePort(t)
+	port := loopbackPort(t)
 	d := startDaemon(t, sock, "--tcp", "127.0.0.1:"+port)
 	env := daemonEnv(t, d)
 
@@ -291,7 +291,7 @@ func TestScryHumanOutputAndDefaults(t *testing.T) {
 func TestScryOverTCPNeedsTheToken(t *testing.T) {
 	root := indextest.Fixture(t)
 	sock := shortSocket(t)
-	port := freePort(t)
+	port := loopbackPort(t)
 	d := startDaemon(t, sock, "--tcp", "127.0.0.1:"+port)
 	env := daemonEnv(t, d)
 	scrapeJSON(t, env, root, "--name", "fixture")
@@ -342,8 +342,32 @@ func TestScryOverTCPNeedsTheToken(t *testing.T) {
 		t.Errorf("no token through the CLI: exit %d %q", r.code, r.stderr)
 	}
 	// A remote mother that does not answer is an error, never a local search.
-	r = runPatina(t, env, "scry", "quasar", "--project", "fixture", "--mother", "tcp://127.0.0.1:"+freePort(t))
+	r = runPatina(t, env, "scry", "quasar", "--project", "fixture", "--mother", "tcp://127.0.0.1:"+loopbackPort(t))
 	if r.code != 1 || !strings.Contains(r.stderr, "mother is not answering") || strings.Contains(r.stdout, "README") {
 		t.Errorf("dead remote: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestPrintResults(t *testing.T) {
+	resp := scry.Response{Results: []scry.Result{
+		{Project: "a", Path: "README.md", Kind: "doc", Title: "Intro > \x1b]0;pwned\x07Linux", StartLine: 9, EndLine: 12, Snippet: "use the «quasar»\npackage\x1b[2J now"},
+		{Project: "a", Path: "git:abc1234", Kind: "commit", Title: "Add it", Snippet: "Add «it»"},
+	}}
+	var plain, colour strings.Builder
+	printResults(&plain, resp, false)
+	printResults(&colour, resp, true)
+	want := "README.md:9-12  Intro > ]0;pwnedLinux\n    use the quasar package[2J now\ngit:abc1234  Add it\n    Add it\n"
+	if plain.String() != want {
+		t.Errorf("plain:\n%q\nwant\n%q", plain.String(), want)
+	}
+	if !strings.Contains(colour.String(), "use the "+ansiMatch+"quasar"+ansiReset+" package") || strings.Contains(colour.String(), "\x1b]") || strings.Contains(colour.String(), "\x1b[2J") {
+		t.Errorf("colour: %q", colour.String())
+	}
+	// Results from several projects name theirs.
+	resp.Results[1].Project = "b"
+	plain.Reset()
+	printResults(&plain, resp, false)
+	if !strings.HasPrefix(plain.String(), "a:README.md:9-12  ") || !strings.Contains(plain.String(), "\nb:git:abc1234  ") {
+		t.Errorf("multi-project: %q", plain.String())
 	}
 }

@@ -1,0 +1,158 @@
+package main
+
+// Interrupting a real `patina scrape` part-way (SIGINT, then SIGKILL) on a
+// generated corpus, with its stderr on a real pseudo-terminal so the
+// progress bar is drawn and the test can tell how far the scrape got.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/patina-dev/patina/internal/index/indextest"
+)
+
+// ptyScreen is a pseudo-terminal whose slave is handed to a child and
+// whose master collects everything the child draws.
+type ptyScreen struct {
+	master, slave *os.File
+	mu            sync.Mutex
+	shown         bytes.Buffer
+}
+
+func openPTY(t *testing.T) *ptyScreen {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	fd := int(m.Fd())
+	must(t, unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0))
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	must(t, err)
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	must(t, err)
+	p := &ptyScreen{master: m, slave: s}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := m.Read(buf)
+			p.mu.Lock()
+			p.shown.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return p
+}
+
+func (p *ptyScreen) screen() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.shown.String()
+}
+
+var progressRE = regexp.MustCompile(`files +(\d+)/(\d+) \[[=> ]+\] +\d+%  chunks \d+`)
+
+// scrapeOnPTY starts `patina scrape root` with stderr on a terminal and
+// waits until the bar shows at least minDone files done (and not all); it
+// returns how many the bar showed.
+func scrapeOnPTY(t *testing.T, env []string, root string, minDone int) (*exec.Cmd, *ptyScreen, *bytes.Buffer, int) {
+	t.Helper()
+	p := openPTY(t)
+	cmd := exec.Command(patinaBin, "scrape", root, "--name", "corpus")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, p.slave
+	must(t, cmd.Start())
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if ms := progressRE.FindAllStringSubmatch(p.screen(), -1); len(ms) > 0 {
+			last := ms[len(ms)-1]
+			done, _ := strconv.Atoi(last[1])
+			total, _ := strconv.Atoi(last[2])
+			if done == total {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("the scrape finished before it could be interrupted (%d files): make the corpus bigger", total)
+			}
+			if done >= minDone {
+				return cmd, p, &out, done
+			}
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no progress bar with %d files done; screen: %q", minDone, p.screen())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestScrapeInterruptedThenKilled interrupts a scrape with SIGINT, then
+// SIGKILLs the scrape that resumes it, each part-way; after each the index
+// answers queries, and the last scrape finishes the job.
+func TestScrapeInterruptedThenKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a 4,000-file corpus")
+	}
+	const files = 4000
+	root := t.TempDir()
+	corpus, err := indextest.WriteCorpus(root, indextest.CorpusOptions{Files: files, Sections: 12, Seed: 11})
+	must(t, err)
+	env := []string{"PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
+	searchable := func(after string) {
+		t.Helper()
+		resp, r := scryJSON(t, env, corpus.Queries[0], "--project", "corpus")
+		if resp.Count == 0 {
+			t.Errorf("no results after %s: %s", after, r.stderr)
+		}
+	}
+
+	// SIGINT: a clean stop, exit 130, one line saying what to do.
+	cmd, p, out, done := scrapeOnPTY(t, env, root, 400)
+	must(t, cmd.Process.Signal(syscall.SIGINT))
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d (%v), want 130; screen %q", code, err, p.screen())
+	}
+	if !strings.Contains(p.screen(), "\r\x1b[Kpatina: interrupted: the index holds every completed batch; run scrape again to finish\r\n") {
+		t.Errorf("no interrupted line after a cleared bar; screen %q", p.screen())
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout after an interrupt: %q", out)
+	}
+	// The bar redraws in place.
+	if n := strings.Count(p.screen(), "\rfiles "); n < 2 {
+		t.Errorf("progress bar drawn %d times: %q", n, p.screen())
+	}
+	searchable("SIGINT")
+
+	// SIGKILL the scrape that resumes it, further on.
+	cmd, _, _, _ = scrapeOnPTY(t, env, root, done+400)
+	must(t, cmd.Process.Kill())
+	cmd.Wait()
+	searchable("SIGKILL")
+
+	// The next scrape finishes the job, keeping what was done.
+	sum, _ := scrapeJSON(t, env, root)
+	if sum.FilesUnchanged < done || sum.FilesIndexed == 0 || sum.FilesUnchanged+sum.FilesIndexed != files {
+		t.Errorf("resumed scrape: %+v", sum)
+	}
+	sum, _ = scrapeJSON(t, env, root)
+	if sum.Writes != 0 || sum.FilesUnchanged != files {
+		t.Errorf("scrape of the finished index: %+v", sum)
+	}
+}
