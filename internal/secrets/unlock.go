@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"filippo.io/age"
+
 	"github.com/patina-dev/patina/internal/identity"
 	"github.com/patina-dev/patina/internal/vault"
 )
@@ -123,7 +125,7 @@ func (r *Resolver) Environment(ctx context.Context) (vault.Env, Origin, error) {
 		}
 		return nil, 0, err
 	}
-	env, pushID, err := Decrypt(r.Places, idt)
+	env, pushID, err := Decrypt(r.Places, idt.Age())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -157,7 +159,7 @@ func (r *Resolver) note(msg string) {
 // Decrypt loads every vault of the places with id and merges them (the
 // project's values win). It returns the environment and the cache id of
 // exactly the vault bytes it decrypted.
-func Decrypt(p Places, id *identity.Identity) (vault.Env, string, error) {
+func Decrypt(p Places, id age.Identity) (vault.Env, string, error) {
 	ids := [4]string{"-", "-", "-", "-"}
 	var scopes [2]vault.Scope
 	defer func() {
@@ -171,7 +173,7 @@ func Decrypt(p Places, id *identity.Identity) (vault.Env, string, error) {
 		if !exists(s.Vault) {
 			continue
 		}
-		v, err := vault.Load(s.Vault, id.Age())
+		v, err := vault.Load(s.Vault, id)
 		if err != nil {
 			return nil, "", err
 		}

@@ -1,0 +1,179 @@
+package secrets
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/patina-dev/patina/internal/vault"
+)
+
+// The CLI's behaviour is tested end to end in cmd/patina; these pin the
+// properties the cache and the wiping rest on.
+
+func testPlaces(t *testing.T, root, project string) Places {
+	t.Helper()
+	home := filepath.Join(root, "home")
+	p := Places{Global: Scope{Name: Global, Dir: home, Vault: filepath.Join(home, "vault.age"),
+		Registry: filepath.Join(home, "secrets.toml"), Recipients: filepath.Join(home, "recipient.txt")}}
+	if project != "" {
+		d := filepath.Join(root, project, ".patina")
+		p.Project = &Scope{Name: Project, Dir: filepath.Join(root, project), Vault: filepath.Join(d, "vault.age"),
+			Registry: filepath.Join(d, "secrets.toml"), Recipients: filepath.Join(d, "recipients.txt")}
+	}
+	return p
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCacheIDCoversEveryFile(t *testing.T) {
+	root := t.TempDir()
+	p := testPlaces(t, root, "a")
+	if _, err := CacheID(p); !errors.Is(err, ErrNoVaults) {
+		t.Fatalf("no vaults: %v", err)
+	}
+	writeFile(t, p.Global.Vault, "global vault bytes")
+	seen := map[string]string{}
+	step := func(what string) {
+		t.Helper()
+		id, err := CacheID(p)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if len(id) != 64 || strings.ToLower(id) != id {
+			t.Fatalf("%s: id %q is not 64 lowercase hex", what, id)
+		}
+		if prev, ok := seen[id]; ok {
+			t.Fatalf("%s gives the same id as %s", what, prev)
+		}
+		seen[id] = what
+		again, _ := CacheID(p)
+		if again != id {
+			t.Fatalf("%s: id not stable", what)
+		}
+	}
+	step("global vault only")
+	writeFile(t, p.Global.Registry, "version = 1\n")
+	step("global registry")
+	writeFile(t, p.Project.Vault, "project vault bytes")
+	step("project vault")
+	writeFile(t, p.Project.Registry, "version = 1\n")
+	step("project registry")
+	writeFile(t, p.Project.Registry, "version = 1\n\n")
+	step("project registry edited")
+	writeFile(t, p.Global.Vault, "global vault bytes, edited")
+	step("global vault edited")
+
+	// Another project with identical files has another id.
+	q := testPlaces(t, root, "b")
+	writeFile(t, q.Project.Vault, "project vault bytes")
+	writeFile(t, q.Project.Registry, "version = 1\n\n")
+	idA, _ := CacheID(p)
+	idB, _ := CacheID(q)
+	if idA == idB {
+		t.Fatal("two projects with identical files share a cache id")
+	}
+}
+
+func TestDecryptIDMatchesCacheID(t *testing.T) {
+	root := t.TempDir()
+	p := testPlaces(t, root, "a")
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range p.Scopes() {
+		v := vault.New(s.Vault)
+		if err := v.Set(s.Name+"-key", []byte("value-"+s.Name)); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Save([]age.Recipient{id.Recipient()}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			reg := vault.NewRegistry(s.Registry)
+			reg.Set("project-key", "PROJECT_ONE")
+			if err := reg.Save(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want, err := CacheID(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, got, err := Decrypt(p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Wipe()
+	if got != want {
+		t.Errorf("Decrypt pushes under %s, CacheID asks for %s", got, want)
+	}
+	if string(env["GLOBAL_KEY"]) != "value-global" || string(env["PROJECT_ONE"]) != "value-project" {
+		t.Errorf("merged env: %v", env.Names())
+	}
+}
+
+func TestRunWipesAndPassesEnv(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "seen")
+	value := []byte("run-value-123")
+	env := vault.Env{"PT_SECRET": value}
+	t.Setenv("PATINA_IDENTITY", "must-not-reach-the-child")
+	code, err := Run(Command{
+		Argv: []string{"sh", "-c", `printf '%s|%s' "$PT_SECRET" "${PATINA_IDENTITY-unset}" > "$0"`, out},
+		Env:  env,
+	})
+	if err != nil || code != 0 {
+		t.Fatalf("Run: %d %v", code, err)
+	}
+	data, _ := os.ReadFile(out)
+	if string(data) != "run-value-123|unset" {
+		t.Errorf("child saw %q", data)
+	}
+	if !bytes.Equal(value, make([]byte, len(value))) || len(env) != 0 {
+		t.Errorf("the value was not wiped: %q, %d entries left", value, len(env))
+	}
+}
+
+func TestChildEnvWipe(t *testing.T) {
+	env, wipe := childEnv(vault.Env{"A_B": []byte("secret-bytes")})
+	var kv string
+	for _, e := range env {
+		if strings.HasPrefix(e, "A_B=") {
+			kv = e
+		}
+	}
+	if kv != "A_B=secret-bytes" {
+		t.Fatalf("child env entry %q", kv)
+	}
+	wipe()
+	if strings.Contains(kv, "secret") {
+		t.Errorf("the entry survived the wipe: %q", kv)
+	}
+}
+
+func TestRunStartErrors(t *testing.T) {
+	_, err := Run(Command{Argv: []string{"no-such-command-pt"}, Env: vault.Env{}})
+	var se *StartError
+	if !errors.As(err, &se) || se.Code != ExitNotFound {
+		t.Errorf("missing command: %v", err)
+	}
+	_, err = Run(Command{Argv: []string{"true"}, Env: vault.Env{}, SSHHost: "-oProxyCommand=x"})
+	if err == nil || !strings.Contains(err.Error(), "not a host name") {
+		t.Errorf("option as host: %v", err)
+	}
+}
