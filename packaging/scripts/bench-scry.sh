@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Knowledge benchmarks (issue 4), all measured in this one run:
+#   1. Scrape throughput on a generated corpus of 10,000 files (files/s,
+#      chunks/s), and the re-scrape of the unchanged corpus as a ratio to
+#      the full scrape: BenchmarkScrape, BenchmarkScrapeUnchanged in
+#      ./internal/index/.
+#   2. Lexical query latency p50/p99 at about 100,000 chunks through the
+#      daemon (POST /api/scry over a real unix socket) and in-process
+#      through the engine, each as a ratio to the same queries run directly
+#      on SQLite: BenchmarkScryQuery in ./service/.
+#
+# Usage: packaging/scripts/bench-scry.sh [BIN]   (BIN is accepted, like
+# bench.sh's, and unused: these are Go benchmarks)
+# Knobs: BENCHTIME (query benchmarks, default 2s), SCRAPE_BENCHTIME
+# (default 3x: three full scrapes).
+set -euo pipefail
+
+command -v go >/dev/null || { echo "bench-scry: go not found" >&2; exit 2; }
+cd "$(dirname "$0")/../.."
+benchtime=${BENCHTIME:-2s}
+scrape_benchtime=${SCRAPE_BENCHTIME:-3x}
+
+work=$(mktemp -d /tmp/patina-bench-scry.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+echo "== scrape throughput: BenchmarkScrape, BenchmarkScrapeUnchanged (benchtime $scrape_benchtime)"
+go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkScrape(Unchanged)?$' -benchtime "$scrape_benchtime" -count 1 \
+  ./internal/index/ | tee "$work/scrape.txt"
+echo
+echo "== query latency: BenchmarkScryQuery (benchtime $benchtime)"
+go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkScryQuery$' -benchtime "$benchtime" -count 1 -timeout 30m \
+  ./service/ | tee "$work/query.txt"
+
+# metric FILE BENCHMARK UNIT: the value printed before UNIT on BENCHMARK's line.
+metric() {
+  awk -v name="$2" -v unit="$3" '
+    { sub(/-[0-9]+$/, "", $1) }
+    $1 == name { for (i = 2; i < NF; i++) if ($(i+1) == unit) { print $i; exit } }
+  ' "$1"
+}
+need() { [ -n "$2" ] || { echo "bench-scry: could not read $1 from the benchmark output" >&2; exit 1; }; }
+
+files_s=$(metric "$work/scrape.txt" BenchmarkScrape files/s);                     need "files/s" "$files_s"
+chunks_s=$(metric "$work/scrape.txt" BenchmarkScrape chunks/s);                   need "chunks/s" "$chunks_s"
+unch_files_s=$(metric "$work/scrape.txt" BenchmarkScrapeUnchanged files/s);       need "unchanged files/s" "$unch_files_s"
+unch_ratio=$(metric "$work/scrape.txt" BenchmarkScrapeUnchanged unchanged/full);  need "unchanged/full" "$unch_ratio"
+chunks=$(metric "$work/query.txt" BenchmarkScryQuery/direct chunks);              need "chunks" "$chunks"
+for way in direct engine daemon; do
+  for p in p50 p99; do
+    v=$(metric "$work/query.txt" "BenchmarkScryQuery/$way" "$p-µs"); need "$way $p" "$v"
+    printf -v "${way}_${p}" '%s' "$v"
+  done
+done
+for way in engine daemon; do
+  for p in p50 p99; do
+    v=$(metric "$work/query.txt" "BenchmarkScryQuery/$way" "$p-x-direct"); need "$way $p ratio" "$v"
+    printf -v "${way}_${p}_x" '%s' "$v"
+  done
+done
+
+fmt() { awk -v n="$1" -v f="$2" 'BEGIN { printf f, n }'; }
+row() { printf '  %-40s %s\n' "$1" "$2"; }
+echo
+echo "====================== patina scry: benchmark summary ======================"
+echo "  $(nproc) CPU(s), $(go env GOOS)/$(go env GOARCH), $(go version | awk '{print $3}')"
+row "scrape, 10,000 files" "$(fmt "$files_s" '%.0f') files/s, $(fmt "$chunks_s" '%.0f') chunks/s"
+row "re-scrape of the unchanged corpus" "$(fmt "$unch_ratio" '%.3f')x the full scrape's time ($(fmt "$unch_files_s" '%.0f') files/s)"
+row "lexical query at $(fmt "$chunks" '%.0f') chunks, limit 10:" ""
+row "  direct on SQLite (baseline)" "p50 $(fmt "$direct_p50" '%.0f') µs, p99 $(fmt "$direct_p99" '%.0f') µs"
+row "  engine in-process" "p50 $(fmt "$engine_p50" '%.0f') µs ($(fmt "$engine_p50_x" '%.2f')x), p99 $(fmt "$engine_p99" '%.0f') µs ($(fmt "$engine_p99_x" '%.2f')x)"
+row "  daemon over the unix socket" "p50 $(fmt "$daemon_p50" '%.0f') µs ($(fmt "$daemon_p50_x" '%.2f')x), p99 $(fmt "$daemon_p99" '%.0f') µs ($(fmt "$daemon_p99_x" '%.2f')x)"
+echo "============================================================================"
