@@ -77,11 +77,11 @@ func runScry(req knowledge.Request, mother string, asJSON bool) error {
 	if v := a.DaemonVersion(); v != "" && v != buildinfo.Version {
 		fmt.Fprintf(os.Stderr, "patina: warning: mother at %s runs %s, this CLI is %s: restart it (or update one side)\n", a.Target(), v, buildinfo.Version)
 	}
-	if err != nil {
-		return scryError(err, a.Target())
-	}
 	if via == knowledge.ViaInProcess {
 		fmt.Fprintf(os.Stderr, "patina: note: mother not answering at %s; searched in-process\n", a.Target())
+	}
+	if err != nil {
+		return scryError(err)
 	}
 	for _, n := range resp.Notes {
 		fmt.Fprintf(os.Stderr, "patina: note: %s\n", oneLine(n))
@@ -105,7 +105,7 @@ func runScry(req knowledge.Request, mother string, asJSON bool) error {
 }
 
 // scryError turns a failed search into the message the user needs.
-func scryError(err error, target string) error {
+func scryError(err error) error {
 	var api *client.APIError
 	switch {
 	case errors.As(err, &api) && api.Status == http.StatusBadRequest:

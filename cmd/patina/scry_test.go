@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,5 +370,47 @@ func TestPrintResults(t *testing.T) {
 	printResults(&plain, resp, false)
 	if !strings.HasPrefix(plain.String(), "a:README.md:9-12  ") || !strings.Contains(plain.String(), "\nb:git:abc1234  ") {
 		t.Errorf("multi-project: %q", plain.String())
+	}
+}
+
+// TestScryAgainstAnotherVersion talks to a stand-in daemon of another
+// version: the CLI warns once, and --json prints the answer's bytes.
+func TestScryAgainstAnotherVersion(t *testing.T) {
+	sock := shortSocket(t)
+	must(t, os.MkdirAll(filepath.Dir(sock), 0o700))
+	l, err := net.Listen("unix", sock)
+	must(t, err)
+	answer, err := json.Marshal(scry.Response{Mode: "lexical", Count: 1, Results: []scry.Result{{
+		ID: "p:7", Project: "p", Path: "a <b> & c.md", Kind: "doc", Title: "T", StartLine: 1, EndLine: 2,
+		Snippet: "x «y» z", Score: 0.016393442622950820, Sources: []string{"lexical"},
+	}}})
+	must(t, err)
+	var mu sync.Mutex
+	var got []string
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		b.ReadFrom(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+b.String())
+		mu.Unlock()
+		w.Header().Set("Patina-Version", "v9.9.9-other")
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(append(answer, '\n'))
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	env := []string{"PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + sock}
+	r := runPatina(t, env, "scry", "--json", "y", "--project", "p", "--limit", "3", "--mode", "lexical")
+	if r.code != 0 || r.stdout != string(answer)+"\n" {
+		t.Errorf("--json: exit %d\n%s\nwant\n%s", r.code, r.stdout, answer)
+	}
+	if !strings.HasPrefix(r.stderr, "patina: warning: mother at "+sock+" runs v9.9.9-other, this CLI is ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("version skew: %q", r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != `POST /api/scry {"query":"y","project":"p","limit":3,"mode":"lexical"}` {
+		t.Errorf("the daemon was asked %q", got)
 	}
 }
