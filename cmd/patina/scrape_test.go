@@ -17,14 +17,18 @@ import (
 
 // TestScrapeIncremental edits, deletes, renames and leaves files alone
 // between scrapes of the fixture, and checks what each scrape reports and
-// what scry then finds.
+// what scry then finds through a daemon that keeps the index open all
+// along.
 func TestScrapeIncremental(t *testing.T) {
 	root := indextest.Fixture(t)
 	indextest.Age(root, time.Hour)
-	env := []string{"PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
+	env := daemonEnv(t, startDaemon(t, shortSocket(t)))
 	find := func(q string) []string {
 		t.Helper()
-		resp, _ := scryJSON(t, env, q, "--project", "fx")
+		resp, r := scryJSON(t, env, q, "--project", "fx")
+		if r.stderr != "" && !strings.Contains(r.stderr, "no results") {
+			t.Errorf("scry %q: %s", q, r.stderr)
+		}
 		var ps []string
 		for _, r := range resp.Results {
 			ps = append(ps, r.Path)
