@@ -23,7 +23,7 @@ import (
 func secretsVerb() *verb {
 	v := &verb{
 		name:    "secrets",
-		summary: "age-encrypted secrets for your commands (no COMMAND: status)",
+		summary: "age-encrypted secrets for your commands (no COMMAND: status, --json for JSON)",
 		sub: []*verb{
 			secretsInitVerb(),
 			secretsAddVerb(),
@@ -36,7 +36,24 @@ func secretsVerb() *verb {
 		},
 	}
 	v.run = func(args []string) error { return secretsStatus(args) }
+	harden(v)
 	return v
+}
+
+// harden makes every secrets verb run non-dumpable (secrets.Harden): it
+// may hold decrypted values or the identity, and the agent runs as us.
+func harden(v *verb) {
+	if run := v.run; run != nil {
+		v.run = func(args []string) error {
+			if err := secrets.Harden(); err != nil {
+				note("warning: cannot make this process non-dumpable: %v", err)
+			}
+			return run(args)
+		}
+	}
+	for _, s := range v.sub {
+		harden(s)
+	}
 }
 
 // parseSecrets is parse for the secrets verbs, except that a flag error

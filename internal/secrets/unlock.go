@@ -27,13 +27,7 @@ type Session struct {
 // Identity unlocks the identity (PATINA_IDENTITY, keychain, or identity.age
 // with a passphrase asked through Prompter) the first time it is called.
 func (s *Session) Identity(ctx context.Context) (*identity.Identity, identity.Source, error) {
-	s.once.Do(func() {
-		var p identity.Prompter
-		if s.Prompter != nil {
-			p = s.Prompter
-		}
-		s.id, s.src, s.err = identity.Load(ctx, p)
-	})
+	s.once.Do(func() { s.id, s.src, s.err = identity.Load(ctx, s.Prompter) })
 	return s.id, s.src, s.err
 }
 
