@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -271,4 +272,42 @@ func TestSecretsPrompts(t *testing.T) {
 	}
 	newCore := strings.TrimPrefix(strings.Split(strings.TrimSpace(newKeyText), "\n")[2], "AGE-SECRET-KEY-1")
 	w.assertNoLeak(newCore)
+}
+
+// On a terminal the child is in the foreground with us: Ctrl-C reaches it
+// from the terminal itself (and is not sent a second time by patina), and
+// patina ends with the child's status.
+func TestSecretsRunCtrlC(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.ok(opts{}, "secrets", "init")
+	w.add("api-key", "v")
+	p := openTestPty(t)
+	ready := filepath.Join(w.out, "ready")
+	got := filepath.Join(w.out, "got")
+	script := `n=0; trap 'n=$((n+1)); echo $n > ` + got + `; exit 3' INT; touch ` + ready + `; while :; do sleep 0.05; done`
+	cmd := w.command(opts{pty: p}, "secrets", "run", "--", "sh", "-c", script)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	must(t, cmd.Start())
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("child never started: %s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.master.Write([]byte{3}) // ^C: the terminal signals its foreground group
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 3 {
+		t.Fatalf("patina ended with %v, want the child's exit 3 (stderr %s)", err, errb.String())
+	}
+	if data, _ := os.ReadFile(got); strings.TrimSpace(string(data)) != "1" {
+		t.Errorf("child's trap ran %q times", data)
+	}
 }
