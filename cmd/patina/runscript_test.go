@@ -43,7 +43,7 @@ func TestRunScript(t *testing.T) {
 		<-exited
 	})
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(errb.String(), "mother serving on "+sock) {
+	for !strings.Contains(out.String(), "\ntry: ") {
 		select {
 		case err := <-exited:
 			t.Fatalf("run.sh exited: %v\nstdout: %s\nstderr: %s", err, out, errb)
@@ -55,15 +55,19 @@ func TestRunScript(t *testing.T) {
 	}
 	name := filepath.Base(repo)
 	if !strings.HasPrefix(out.String(), "scraped "+name+": 2 files indexed") ||
-		!strings.Contains(out.String(), "\ntry: "+patinaBin+` scry "socket activation"`+"\n") {
+		!strings.Contains(out.String(), "(answered by the daemon)\nREADME.md:") ||
+		!strings.Contains(out.String(), "\ntry: "+patinaBin+` scry "socket activation"`) {
 		t.Errorf("run.sh output:\n%s", out)
+	}
+	if !strings.Contains(errb.String(), "mother serving on "+sock) || strings.Contains(errb.String(), "in-process") {
+		t.Errorf("run.sh stderr: the daemon should serve and answer the query:\n%s", errb)
 	}
 	// The suggested query, from inside the repository, through the daemon.
 	r := runPatinaIn(t, repo, env, "scry", "socket activation")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "README.md:") || r.stderr != "" {
 		t.Errorf("the suggested query: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
-	must(t, cmd.Process.Signal(syscall.SIGINT)) // Ctrl-C: the script is the daemon now
+	must(t, cmd.Process.Signal(syscall.SIGINT)) // Ctrl-C: the script stops the daemon
 	select {
 	case err := <-exited:
 		if err != nil {

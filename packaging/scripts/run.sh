@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: index this repository, then run the daemon in the foreground
-# on the user's socket (standalone: no init system involved). Ctrl-C stops
-# it and removes the socket.
+# `make run`: index this repository, start the daemon on the user's socket
+# (standalone: no init system involved), answer one query through it, then
+# keep the daemon in the foreground. Ctrl-C stops it and removes the socket.
 #
 # Usage: packaging/scripts/run.sh BIN    (make run calls it with bin/patina)
 set -euo pipefail
@@ -16,5 +16,28 @@ cd "$(dirname "$0")/../.."
 if ! "$bin" scrape .; then
   echo "run: warning: scraping $(pwd) failed; the daemon starts anyway" >&2
 fi
-echo "try: $shown scry \"socket activation\""
-exec "$bin" mother serve
+
+"$bin" mother serve &
+daemon=$!
+trap 'kill -TERM "$daemon" 2>/dev/null || true' INT TERM
+for _ in $(seq 1 500); do
+  "$bin" mother status >/dev/null 2>&1 && break
+  kill -0 "$daemon" 2>/dev/null || { wait "$daemon"; exit $?; }
+  sleep 0.01
+done
+
+query="socket activation"
+echo "== $shown scry \"$query\" --limit 3   (answered by the daemon)"
+"$bin" scry --limit 3 "$query" || true
+echo "try: $shown scry \"$query\""
+
+# Wait for the daemon; a trapped signal interrupts wait, so wait again
+# for its clean exit (it removes the socket).
+set +e
+wait "$daemon"
+rc=$?
+if kill -0 "$daemon" 2>/dev/null; then
+  wait "$daemon"
+  rc=$?
+fi
+exit "$rc"
