@@ -107,6 +107,10 @@ func runMCP(o mcpOptions) error {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	log.Info("patina mcp: client disconnected")
+	if ctx.Err() != nil {
+		log.Info("patina mcp: stopped by a signal")
+	} else {
+		log.Info("patina mcp: client disconnected")
+	}
 	return nil
 }

@@ -531,3 +531,35 @@ func TestMCPContribConfigs(t *testing.T) {
 		}
 	}
 }
+
+// SIGTERM (the client killing its server) ends patina mcp cleanly.
+func TestMCPStopsOnSIGTERM(t *testing.T) {
+	cmd := exec.Command(patinaBin, "mcp")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	must(t, cmd.Start())
+	io.WriteString(stdin, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`+"\n")
+	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("no answer to initialize: %v\n%s", err, stderr)
+	}
+	checkFrame(t, line)
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(stderr.String(), "stopped by a signal") {
+			t.Errorf("after SIGTERM: %v\n%s", err, stderr)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("patina mcp ignored SIGTERM")
+	}
+}

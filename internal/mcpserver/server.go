@@ -83,14 +83,23 @@ func New(o Options) *Server {
 // MCP is the underlying SDK server, for transports other than Run's.
 func (s *Server) MCP() *mcp.Server { return s.mcp }
 
-// Run serves one session over t until the client disconnects or ctx ends.
-// A client closing the connection is a clean end (nil).
+// Run serves one session over t until the client disconnects or ctx ends;
+// either is a clean end (nil).
 func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
-	err := s.mcp.Run(ctx, t)
-	if ctx.Err() != nil {
-		return nil
+	ss, err := s.mcp.Connect(ctx, t, nil)
+	if err != nil {
+		return err
 	}
-	return err
+	done := make(chan error, 1)
+	go func() { done <- ss.Wait() }()
+	select {
+	case <-ctx.Done():
+		ss.Close()
+		<-done
+		return nil
+	case err := <-done:
+		return err
+	}
 }
 
 // Close releases the in-process engine, if a fallback opened one.
