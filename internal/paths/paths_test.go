@@ -32,18 +32,6 @@ func TestSocketAndRuntimeDir(t *testing.T) {
 	}
 }
 
-func TestRuntimeDirWithoutXDG(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("XDG_RUNTIME_DIR is Linux-only")
-	}
-	t.Setenv(EnvHome, "/h/.patina")
-	t.Setenv(EnvSocket, "")
-	t.Setenv("XDG_RUNTIME_DIR", "")
-	if d, _ := RuntimeDir(); d != "/h/.patina/run" {
-		t.Fatalf("fallback runtime dir %s", d)
-	}
-}
-
 func TestHomeAndFiles(t *testing.T) {
 	t.Setenv(EnvHome, "rel/home")
 	h, err := Home()
