@@ -42,4 +42,3 @@ func TestRuntimeDirWithoutXDG(t *testing.T) {
 		}
 	}
 }
-
