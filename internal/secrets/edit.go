@@ -67,33 +67,16 @@ func Add(ctx context.Context, s *Session, scope Scope, name, env string, value f
 	}
 	res.Env = env
 
-	rs, err := vault.LoadRecipients(scope.Recipients)
-	newRecipients := false
-	if errors.Is(err, fs.ErrNotExist) && scope.Name == Project {
-		// A project's first secret: the recipients file starts with you.
-		id, _, err := s.Identity(ctx)
-		if err != nil {
-			return res, err
-		}
-		rs = vault.NewRecipients(scope.Recipients)
-		if _, err := rs.Add(id.Recipient()); err != nil {
-			return res, err
-		}
-		newRecipients = true
-	} else if err != nil {
+	// A project's first secret: the recipients file starts with you.
+	rs, newRecipients, err := loadRecipients(ctx, s, scope, scope.Name == Project)
+	if err != nil {
 		return res, err
 	}
-
-	var v *vault.Vault
-	if exists(scope.Vault) {
-		id, _, err := s.Identity(ctx)
-		if err != nil {
-			return res, err
-		}
-		if v, err = vault.Load(scope.Vault, id.Age()); err != nil {
-			return res, err
-		}
-	} else {
+	v, _, err := openVault(ctx, s, scope)
+	if err != nil {
+		return res, err
+	}
+	if v == nil {
 		v = vault.New(scope.Vault)
 	}
 	defer v.Wipe()
@@ -146,19 +129,17 @@ func Remove(ctx context.Context, s *Session, scope Scope, name string) (RemoveRe
 	if err != nil {
 		return res, err
 	}
-	var v *vault.Vault
 	var rs *vault.Recipients
 	if exists(scope.Vault) {
 		if rs, err = vault.LoadRecipients(scope.Recipients); err != nil {
 			return res, err
 		}
-		id, _, err := s.Identity(ctx)
-		if err != nil {
-			return res, err
-		}
-		if v, err = vault.Load(scope.Vault, id.Age()); err != nil {
-			return res, err
-		}
+	}
+	v, _, err := openVault(ctx, s, scope)
+	if err != nil {
+		return res, err
+	}
+	if v != nil {
 		defer v.Wipe()
 		_, res.InVault = v.Get(name)
 	}
@@ -216,31 +197,15 @@ func editRecipients(ctx context.Context, s *Session, scope Scope, key string, re
 	}
 	key = rec.String()
 
-	rs, err := vault.LoadRecipients(scope.Recipients)
-	created := false
-	if errors.Is(err, fs.ErrNotExist) && !remove {
-		id, _, err := s.Identity(ctx)
-		if err != nil {
-			return res, err
-		}
-		rs = vault.NewRecipients(scope.Recipients)
-		if _, err := rs.Add(id.Recipient()); err != nil {
-			return res, err
-		}
-		created = true
-	} else if err != nil {
+	rs, created, err := loadRecipients(ctx, s, scope, !remove)
+	if err != nil {
 		return res, err
 	}
-
-	var v *vault.Vault
-	if exists(scope.Vault) {
-		id, _, err := s.Identity(ctx)
-		if err != nil {
-			return res, err
-		}
-		if v, err = vault.Load(scope.Vault, id.Age()); err != nil {
-			return res, err
-		}
+	v, id, err := openVault(ctx, s, scope)
+	if err != nil {
+		return res, err
+	}
+	if v != nil {
 		defer v.Wipe()
 		if remove && key == id.Recipient() && !force {
 			return res, &vault.Error{Kind: vault.KindRecipients, Path: rs.Path(),
@@ -270,6 +235,41 @@ func editRecipients(ctx context.Context, s *Session, scope Scope, key string, re
 		res.Reencrypted = v.Path()
 	}
 	return res, nil
+}
+
+// loadRecipients loads scope's recipients file. When it is missing and
+// startWithYou is set, it starts a new one (not yet saved) holding your key.
+func loadRecipients(ctx context.Context, s *Session, scope Scope, startWithYou bool) (rs *vault.Recipients, created bool, err error) {
+	rs, err = vault.LoadRecipients(scope.Recipients)
+	if !errors.Is(err, fs.ErrNotExist) || !startWithYou {
+		return rs, false, err
+	}
+	id, _, err := s.Identity(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	rs = vault.NewRecipients(scope.Recipients)
+	if _, err := rs.Add(id.Recipient()); err != nil {
+		return nil, false, err
+	}
+	return rs, true, nil
+}
+
+// openVault decrypts scope's vault with your identity (unlocking it if
+// needed). With no vault file yet it returns nil and no error.
+func openVault(ctx context.Context, s *Session, scope Scope) (*vault.Vault, *identity.Identity, error) {
+	if !exists(scope.Vault) {
+		return nil, nil, nil
+	}
+	id, _, err := s.Identity(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := vault.Load(scope.Vault, id.Age())
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, id, nil
 }
 
 // trimFilePrefix drops a leading "recipients PATH: " that Add/Remove put in
