@@ -19,7 +19,8 @@ fi
 
 "$bin" mother serve &
 daemon=$!
-trap 'kill -TERM "$daemon" 2>/dev/null || true' INT TERM
+stopping=0
+trap 'stopping=1; kill -TERM "$daemon" 2>/dev/null || true' INT TERM
 for _ in $(seq 1 500); do
   "$bin" mother status >/dev/null 2>&1 && break
   kill -0 "$daemon" 2>/dev/null || { wait "$daemon"; exit $?; }
@@ -31,12 +32,12 @@ echo "== $shown scry \"$query\" --limit 3   (answered by the daemon)"
 "$bin" scry --limit 3 "$query" || true
 echo "try: $shown scry \"$query\""
 
-# Wait for the daemon; a trapped signal interrupts wait, so wait again
-# for its clean exit (it removes the socket).
+# Wait for the daemon. A trapped signal makes wait return 128+N at once,
+# so after Ctrl-C wait again: the daemon's own (clean) exit status counts.
 set +e
 wait "$daemon"
 rc=$?
-if kill -0 "$daemon" 2>/dev/null; then
+if [ "$stopping" = 1 ]; then
   wait "$daemon"
   rc=$?
 fi
