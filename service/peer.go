@@ -3,7 +3,8 @@ package service
 import (
 	"context"
 	"net"
-	"os"
+
+	"github.com/patina-dev/patina/internal/peercred"
 )
 
 // Peer is what the daemon knows about the other end of a connection.
@@ -16,9 +17,7 @@ type Peer struct {
 
 // trusted reports whether a local peer may use the daemon: our own uid, or
 // root (who could read our socket anyway).
-func (p Peer) trusted() bool {
-	return p.UID == os.Getuid() || p.UID == 0
-}
+func (p Peer) trusted() bool { return peercred.Trusted(p.UID) }
 
 type peerKey struct{}
 
@@ -35,11 +34,11 @@ func peerFrom(ctx context.Context) Peer {
 }
 
 // peerOf reads the credentials of a connection's peer. Only unix
-// connections have them; the platform files fill in unixPeerCred.
+// connections have them.
 func peerOf(c net.Conn, info *listenerInfo) Peer {
 	p := Peer{Listener: info.name, Network: info.network, UID: -1}
 	if uc, ok := c.(*net.UnixConn); ok && !info.network {
-		if uid, pid, err := unixPeerCred(uc); err == nil {
+		if uid, pid, err := peercred.Of(uc); err == nil {
 			p.UID, p.PID = uid, pid
 		}
 	}

@@ -259,11 +259,11 @@ func dialStdioVerb() *verb {
 		if err != nil {
 			return err
 		}
-		c, err := net.DialTimeout("unix", sock, 5*time.Second)
+		c, err := client.DialLocal(context.Background(), sock)
 		if err != nil {
 			return fmt.Errorf("mother is not answering at %s: %w", sock, err)
 		}
-		return bridge(c.(*net.UnixConn), os.Stdin, os.Stdout)
+		return bridge(c, os.Stdin, os.Stdout)
 	}
 	return v
 }

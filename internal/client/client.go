@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/patina-dev/patina/internal/buildinfo"
+	"github.com/patina-dev/patina/internal/peercred"
 )
 
 // ErrUnreachable means nothing answered: no daemon, or the transport
@@ -50,17 +51,35 @@ type Client struct {
 	daemonVersion string
 }
 
-// Local returns a client for the unix socket at path.
+// Local returns a client for the unix socket at path. Before anything is
+// sent, the process serving the socket must be ours (or root's): a socket
+// someone else planted at a shared $PATINA_SOCKET never sees a query, let
+// alone a secret. Such a socket counts as unreachable.
 func Local(path string) *Client {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			d := net.Dialer{Timeout: 5 * time.Second}
-			return d.DialContext(ctx, "unix", path)
+			return DialLocal(ctx, path)
 		},
 		MaxIdleConns:    2,
 		IdleConnTimeout: 30 * time.Second,
 	}
 	return &Client{hc: &http.Client{Transport: tr}, base: "http://" + fakeHost, Target: path}
+}
+
+// DialLocal connects to the unix socket at path and checks that its server
+// is ours (see Local).
+func DialLocal(ctx context.Context, path string) (*net.UnixConn, error) {
+	d := net.Dialer{Timeout: 5 * time.Second}
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, err
+	}
+	uc := c.(*net.UnixConn)
+	if err := peercred.CheckServer(uc, path); err != nil {
+		uc.Close()
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	return uc, nil
 }
 
 // TCP returns a client for a daemon's TCP listener at addr (HOST:PORT)

@@ -1,4 +1,4 @@
-package service
+package peercred
 
 import (
 	"net"
@@ -6,8 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// unixPeerCred reads LOCAL_PEERCRED (and LOCAL_PEERPID) on macOS.
-func unixPeerCred(c *net.UnixConn) (uid, pid int, err error) {
+// Of reads LOCAL_PEERCRED (and LOCAL_PEERPID) on macOS.
+func Of(c *net.UnixConn) (uid, pid int, err error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return -1, 0, err

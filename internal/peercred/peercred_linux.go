@@ -1,4 +1,4 @@
-package service
+package peercred
 
 import (
 	"net"
@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// unixPeerCred reads SO_PEERCRED: the uid and pid the kernel recorded when
+// Of reads SO_PEERCRED: the uid and pid the kernel recorded when
 // the peer connected. It cannot be forged by the peer.
-func unixPeerCred(c *net.UnixConn) (uid, pid int, err error) {
+func Of(c *net.UnixConn) (uid, pid int, err error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return -1, 0, err
