@@ -112,12 +112,16 @@ func (c *conn) Write(p []byte) (int, error) {
 
 // isNetHTTPError recognises a response net/http wrote without a handler:
 // its text/plain errors, and the bare 417 it sends for an Expect other
-// than 100-continue (no handler of ours answers 417).
+// than 100-continue (no handler of ours answers 417). Both carry a raw
+// "Connection: close" header line, which a JSON body written by a handler
+// never holds (JSON escapes CR and LF), so a body chunk that happens to
+// start like a status line is never mistaken for one.
 func isNetHTTPError(p []byte) bool {
 	if bytes.HasPrefix(p, []byte("HTTP/1.1 ")) && bytes.Contains(p, []byte(netHTTPErrorHeaders)) {
 		return true
 	}
-	return bytes.HasPrefix(p, []byte("HTTP/1.1 417 ")) || bytes.HasPrefix(p, []byte("HTTP/1.0 417 "))
+	return (bytes.HasPrefix(p, []byte("HTTP/1.1 417 ")) || bytes.HasPrefix(p, []byte("HTTP/1.0 417 "))) &&
+		bytes.Contains(p, []byte("\r\nConnection: close\r\n"))
 }
 
 // parseNetHTTPError pulls the status and reason out of a net/http error
