@@ -24,26 +24,77 @@ func refuse(format string, args ...any) error {
 // missing); an existing socket file is removed only if it is ours and
 // nobody answers on it ("dial before unlink"). The socket is 0600 and is
 // removed when the listener closes.
+//
+// A lock file beside the socket (SOCKET.lock), held for the daemon's
+// lifetime, makes "is anyone there? then unlink and bind" atomic between
+// two daemons starting at once: otherwise the second could unlink the
+// first one's fresh socket, and the first, on exit, the second's.
 func ListenStandalone(path string) (Listener, error) {
 	dir := filepath.Dir(path)
 	if err := privateDir(dir); err != nil {
 		return Listener{}, err
 	}
-	if err := clearStaleSocket(path); err != nil {
+	if err := checkSocketPath(path); err != nil {
 		return Listener{}, err
+	}
+	lock, err := lockSocket(path)
+	if err != nil {
+		return Listener{}, err
+	}
+	ul, err := bindFresh(path)
+	if err != nil {
+		lock.Close()
+		return Listener{}, err
+	}
+	return Listener{Listener: &lockedListener{UnixListener: ul, lock: lock}, Name: path}, nil
+}
+
+// bindFresh removes a dead socket at path, binds a new one and makes it 0600.
+func bindFresh(path string) (*net.UnixListener, error) {
+	if err := clearStaleSocket(path); err != nil {
+		return nil, err
 	}
 	old := syscall.Umask(0o177) // no window where the socket is wider than 0600
 	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	syscall.Umask(old)
 	if err != nil {
-		return Listener{}, fmt.Errorf("listen on %s: %w", path, err)
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ul.Close()
-		return Listener{}, fmt.Errorf("chmod %s: %w", path, err)
+		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
 	ul.SetUnlinkOnClose(true)
-	return Listener{Listener: ul, Name: path}, nil
+	return ul, nil
+}
+
+// lockSocket takes the start-up lock for the socket at path, or refuses
+// because another daemon holds it.
+func lockSocket(path string) (*os.File, error) {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s.lock: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, refuse("a daemon already answers on %s, or is starting there (see `patina mother status`)", path)
+		}
+		return nil, fmt.Errorf("lock %s.lock: %w", path, err)
+	}
+	return f, nil
+}
+
+// lockedListener releases the start-up lock once its socket is removed.
+type lockedListener struct {
+	*net.UnixListener
+	lock *os.File
+}
+
+func (l *lockedListener) Close() error {
+	err := l.UnixListener.Close() // unlinks the socket
+	l.lock.Close()
+	return err
 }
 
 // privateDir creates dir 0700 if missing and refuses one that is a
@@ -75,8 +126,9 @@ func privateDir(dir string) error {
 	return nil
 }
 
-// clearStaleSocket removes path if it is our socket and dead.
-func clearStaleSocket(path string) error {
+// checkSocketPath refuses, changing nothing, a path that is not a socket
+// or is someone else's. A missing path is fine.
+func checkSocketPath(path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -89,6 +141,18 @@ func clearStaleSocket(path string) error {
 	}
 	if ownerOf(fi) != os.Getuid() {
 		return refuse("socket %s belongs to uid %d, not to us (uid %d)", path, ownerOf(fi), os.Getuid())
+	}
+	return nil
+}
+
+// clearStaleSocket removes path if it is our socket and dead. Call it with
+// the start-up lock held.
+func clearStaleSocket(path string) error {
+	if err := checkSocketPath(path); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
 	c, err := net.DialTimeout("unix", path, time.Second)
 	if err == nil {
