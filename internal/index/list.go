@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -29,16 +30,26 @@ var buildDirs = map[string]bool{
 // sensitiveNames are files that commonly hold credentials. They are never
 // indexed: whatever the index holds can end up in an agent's context.
 var sensitiveNames = map[string]bool{
-	".env": true, ".netrc": true, ".npmrc": true, ".pypirc": true, ".git-credentials": true,
-	".htpasswd": true, "credentials": true, "credentials.json": true,
-	"id_rsa": true, "id_dsa": true, "id_ecdsa": true, "id_ed25519": true,
+	".env": true, ".envrc": true, ".netrc": true, ".npmrc": true, ".pypirc": true, ".git-credentials": true,
+	".htpasswd": true, ".pgpass": true, ".my.cnf": true, ".s3cfg": true,
+	"credentials": true, "credentials.json": true,
+	"id_rsa": true, "id_dsa": true, "id_ecdsa": true, "id_ed25519": true, "id_ecdsa_sk": true, "id_ed25519_sk": true,
+	// Patina's own secrets, should a project hold a copy of them.
+	"mother.token": true, "identity.age": true,
 }
 
 // sensitiveExts are extensions of key material and encrypted vaults.
 var sensitiveExts = map[string]bool{
 	".pem": true, ".key": true, ".p12": true, ".pfx": true, ".jks": true, ".keystore": true,
 	".age": true, ".kdbx": true, ".gpg": true, ".asc": true,
+	// Terraform variables and state hold provider credentials and every
+	// resource's secrets in plain text.
+	".tfvars": true, ".tfstate": true,
 }
+
+// sensitiveSuffixes are name endings of credentials that the extension
+// alone does not catch.
+var sensitiveSuffixes = []string{".tfvars.json", ".tfstate.backup"}
 
 // envExamples are .env.* files meant to be committed as documentation.
 var envExamples = map[string]bool{".env.example": true, ".env.sample": true, ".env.template": true, ".env.dist": true}
@@ -53,7 +64,8 @@ var generatedNames = map[string]bool{
 
 // Skip reasons, as counted in Summary.Skipped.
 const (
-	skipSensitive  = "sensitive"
+	skipSensitive  = "sensitive"   // by name: see sensitiveNames and sensitiveExts
+	skipKeyContent = "private_key" // by content: see holdsPrivateKey
 	skipGenerated  = "generated"
 	skipBinary     = "binary"
 	skipTooLarge   = "too_large"
@@ -74,7 +86,8 @@ func skipByName(rel string) string {
 	ext := strings.ToLower(path.Ext(name))
 	switch {
 	case sensitiveNames[name], sensitiveExts[ext],
-		strings.HasPrefix(name, ".env.") && !envExamples[name]:
+		strings.HasPrefix(name, ".env.") && !envExamples[name],
+		slices.ContainsFunc(sensitiveSuffixes, func(s string) bool { return strings.HasSuffix(name, s) }):
 		return skipSensitive
 	case generatedNames[name], strings.HasSuffix(name, ".min.js"), strings.HasSuffix(name, ".min.css"),
 		ext == ".map":

@@ -136,8 +136,9 @@ func canonicalRoot(root string) (string, error) {
 // ls-files) when root is in a git work tree, else from a walk that honours
 // .gitignore files and skips dot-directories and build output (dist,
 // build, target). Either way it skips vendored directories (vendor,
-// node_modules, third_party), .git and .patina, credentials (.env, keys,
-// *.age), lock files, binaries (a NUL byte, or over 10% invalid UTF-8, in
+// node_modules, third_party), .git and .patina, credentials by name (.env,
+// keys, *.age) and by content (any file holding a private key or an age
+// identity: see holdsPrivateKey), lock files, binaries (a NUL byte, or over 10% invalid UTF-8, in
 // the first 8 KiB), files over MaxFileSize, and symlinks whose target
 // leaves root. A file is re-split only when its content hash changed; its
 // unchanged chunks (same kind, title and text) keep their rows, ids and
@@ -221,7 +222,14 @@ type scraper struct {
 	opts ScrapeOptions
 	sum  *Summary
 	now  time.Time
+	// recheck holds files that are read whatever their stat says: see
+	// DB.keyHolders. Written before the workers start.
+	recheck map[string]bool
 }
+
+// holdsKey is holdsPrivateKey; tests replace it to build an index the way
+// a patina without the content check did.
+var holdsKey = holdsPrivateKey
 
 func (s *scraper) progress(phase string, done, total int) {
 	if s.opts.Progress != nil {
@@ -275,6 +283,9 @@ func (s *scraper) files(ctx context.Context, repo *gitRepo) error {
 
 	stored, err := s.db.loadFiles(ctx)
 	if err != nil {
+		return err
+	}
+	if s.recheck, err = s.db.keyHolders(ctx); err != nil {
 		return err
 	}
 	keep := make(map[string]bool, len(files))
@@ -363,6 +374,38 @@ func (db *DB) loadFiles(ctx context.Context) (map[string]fileRow, error) {
 			return nil, fmt.Errorf("scrape: %w", err)
 		}
 		m[p] = r
+	}
+	return m, rows.Err()
+}
+
+// keyMatch finds chunks that may hold private key material, as the
+// tokenizer sees the markers holdsPrivateKey looks for.
+const keyMatch = `"private key" OR "age secret key" OR "age plugin" OR "putty user key file"`
+
+// keyHolders lists the indexed files with a chunk holding private key
+// material. A scrape never indexes such a file, but one written by a
+// patina without the content check may have: these files are read again
+// whatever their size and mtime say, so the check finds and removes them.
+func (db *DB) keyHolders(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.sql.QueryContext(ctx, `
+		SELECT c.path, c.content FROM chunks_fts f JOIN chunks c ON c.id = f.rowid
+		WHERE chunks_fts MATCH ? AND c.kind != 'commit'`, keyMatch)
+	if err != nil {
+		return nil, fmt.Errorf("scrape: %w", err)
+	}
+	defer rows.Close()
+	var m map[string]bool
+	for rows.Next() {
+		var p, content string
+		if err := rows.Scan(&p, &content); err != nil {
+			return nil, fmt.Errorf("scrape: %w", err)
+		}
+		if holdsKey([]byte(content)) {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[p] = true
+		}
 	}
 	return m, rows.Err()
 }
@@ -459,7 +502,7 @@ func (s *scraper) inspect(rel string, prev fileRow, known bool) fileResult {
 	}
 	r.size, r.mtime = fi.Size(), fi.ModTime().UnixNano()
 	racy := prev.mtime >= prev.idx-int64(racyWindow)
-	if known && prev.size == r.size && prev.mtime == r.mtime && !racy {
+	if known && prev.size == r.size && prev.mtime == r.mtime && !racy && !s.recheck[rel] {
 		r.state = stUnchanged
 		return r
 	}
@@ -480,6 +523,10 @@ func (s *scraper) inspect(rel string, prev fileRow, known bool) fileResult {
 	}
 	if looksBinary(data) {
 		r.reason = skipBinary
+		return r
+	}
+	if holdsKey(data) {
+		r.reason = skipKeyContent
 		return r
 	}
 	sum := sha256.Sum256(data)
