@@ -49,7 +49,8 @@ type DB struct {
 
 // Open opens the index at path for reading and writing, creating it (and
 // its directory, 0700) if it is missing and migrating its schema to the
-// current version. The database file is created 0600. If Open creates the
+// current version. It refuses to write through a symlink: path, and the
+// directory holding it, must not be one. The database file is created 0600. If Open creates the
 // directory, it also drops a .gitignore ("*") into it so that the index
 // never shows up in git status.
 func Open(path string) (*DB, error) {
@@ -57,12 +58,19 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
+	// Never write through a symlink: neither the database nor the
+	// directory holding it (a project's .patina/local) may be one.
+	for _, p := range []string{filepath.Dir(abs), abs} {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("index: %s is a symlink: patina does not write an index through one", p)
+		}
+	}
 	if err := ensureDir(filepath.Dir(abs)); err != nil {
 		return nil, err
 	}
 	// SQLite would create the file 0644 (umask); the index holds project
 	// content, so create it 0600 first. -wal and -shm inherit its mode.
-	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|oNoFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}

@@ -29,3 +29,6 @@ func lockScrape(path string) (unlock func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// oNoFollow makes an open fail on a symlink.
+const oNoFollow = syscall.O_NOFOLLOW

@@ -88,11 +88,16 @@ type Summary struct {
 }
 
 // Scrape indexes the project at root into its own index,
-// paths.ProjectIndex(root), creating it if needed. See DB.Scrape.
+// paths.ProjectIndex(root), creating it if needed. It refuses an index
+// path that goes through a symlink (see paths.CheckProjectIndex). See
+// DB.Scrape.
 func Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, error) {
 	canon, err := canonicalRoot(root)
 	if err != nil {
 		return Summary{}, err
+	}
+	if err := paths.CheckProjectIndex(canon); err != nil {
+		return Summary{}, fmt.Errorf("scrape: %w; remove the symlink (patina writes an index only inside the project)", err)
 	}
 	db, err := Open(paths.ProjectIndex(canon))
 	if err != nil {

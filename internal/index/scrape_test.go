@@ -567,3 +567,44 @@ func TestScrapeExclusive(t *testing.T) {
 	// Released afterwards.
 	mustScrape(t, db, root, ScrapeOptions{})
 }
+
+// TestScrapeRefusesSymlinkedIndex: neither Scrape nor Open writes an
+// index through a symlinked .patina, .patina/local or index.db.
+func TestScrapeRefusesSymlinkedIndex(t *testing.T) {
+	victim := t.TempDir()
+	indextest.WriteFiles(t, victim, map[string]string{"a.md": "# A\n\nvictimword\n"})
+	if _, err := Scrape(ctx, victim, ScrapeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	victimIndex := paths.ProjectIndex(victim)
+	before := stateOf(t, victimIndex)
+	for _, tc := range []struct{ name, link, target string }{
+		{"dot-patina", ".patina", paths.ProjectDir(victim)},
+		{"local", ".patina/local", filepath.Dir(victimIndex)},
+		{"index", ".patina/local/index.db", victimIndex},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			indextest.WriteFiles(t, root, map[string]string{"b.md": "# B\n\nattackerword\n"})
+			link := filepath.Join(root, filepath.FromSlash(tc.link))
+			must(t, os.MkdirAll(filepath.Dir(link), 0o700))
+			must(t, os.Symlink(tc.target, link))
+			_, err := Scrape(ctx, root, ScrapeOptions{})
+			if !errors.Is(err, paths.ErrIndexSymlink) || !strings.Contains(err.Error(), "symlink") {
+				t.Errorf("scrape through a symlink: %v", err)
+			}
+			if tc.name != "dot-patina" {
+				db, err := Open(paths.ProjectIndex(root))
+				if err == nil {
+					db.Close()
+				}
+				if err == nil || !strings.Contains(err.Error(), "symlink") {
+					t.Errorf("open through a symlink: %v", err)
+				}
+			}
+			if stateOf(t, victimIndex) != before {
+				t.Fatal("the other project's index was written")
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ package paths
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -87,6 +88,33 @@ func ProjectRecipients(project string) string {
 // ProjectIndex is a project's SQLite index.
 func ProjectIndex(project string) string {
 	return filepath.Join(ProjectDir(project), "local", "index.db")
+}
+
+// ErrIndexSymlink means a project's index path goes through a symlink.
+var ErrIndexSymlink = errors.New("index path goes through a symlink")
+
+// CheckProjectIndex refuses a project whose index would be reached through
+// a symlink: .patina, .patina/local or index.db being one. A project's
+// contents are not trusted the way its registration is (a cloned
+// repository could point .patina at another project's index, or at a
+// crafted database), so Patina reads and writes an index only at its real
+// place under the canonical project root. A missing component is fine.
+func CheckProjectIndex(project string) error {
+	p := project
+	for _, name := range []string{".patina", "local", "index.db"} {
+		p = filepath.Join(p, name)
+		fi, err := os.Lstat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%w: %s is a symlink", ErrIndexSymlink, p)
+		}
+	}
+	return nil
 }
 
 func inHome(name string) (string, error) {

@@ -1,8 +1,11 @@
 package paths
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +49,40 @@ func TestHomeAndFiles(t *testing.T) {
 	}
 	if got := ProjectVault("/p"); got != "/p/.patina/vault.age" {
 		t.Fatalf("project vault %s", got)
+	}
+}
+
+func TestCheckProjectIndex(t *testing.T) {
+	other := t.TempDir()
+	otherIndex := ProjectIndex(other)
+	if err := os.MkdirAll(filepath.Dir(otherIndex), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(otherIndex, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckProjectIndex(other); err != nil {
+		t.Errorf("a plain index: %v", err)
+	}
+	if err := CheckProjectIndex(t.TempDir()); err != nil {
+		t.Errorf("no .patina yet: %v", err)
+	}
+	for _, tc := range []struct{ link, target string }{
+		{".patina", ProjectDir(other)},
+		{".patina/local", filepath.Dir(otherIndex)},
+		{".patina/local/index.db", otherIndex},
+		{".patina/local/index.db", "/nonexistent"},
+	} {
+		p := t.TempDir()
+		link := filepath.Join(p, filepath.FromSlash(tc.link))
+		if err := os.MkdirAll(filepath.Dir(link), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(tc.target, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckProjectIndex(p); !errors.Is(err, ErrIndexSymlink) || !strings.Contains(err.Error(), link) {
+			t.Errorf("%s -> %s: %v", tc.link, tc.target, err)
+		}
 	}
 }

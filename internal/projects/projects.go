@@ -15,8 +15,10 @@
 // Paths are stored canonical (absolute, symlinks resolved, clean). They
 // are checked again whenever the registry is read: an entry whose path no
 // longer resolves to itself (a retargeted symlink, ".." components, a
-// relative path), whose directory is gone, or whose project has no index
-// is listed with a Status and a Problem, and Resolve refuses it. Writing
+// relative path), whose directory is gone, whose index would be reached
+// through a symlink (.patina, .patina/local or index.db), or whose project
+// has no index is listed with a Status and a Problem, and Resolve refuses
+// it. Writing
 // the file keeps only known keys; comments are not preserved.
 package projects
 
@@ -48,7 +50,7 @@ const (
 	StatusMissing Status = "missing"  // the directory does not exist or is not a directory
 	StatusMoved   Status = "moved"    // the path resolves somewhere other than what was registered
 	StatusNoIndex Status = "no_index" // the directory has no index yet
-	StatusInvalid Status = "invalid"  // a bad name, a duplicate, or a relative path
+	StatusInvalid Status = "invalid"  // a bad name, a duplicate, a relative path, or a symlinked index path
 )
 
 // Project is one registry entry, with its state as of the last read.
@@ -243,8 +245,16 @@ func check(e fileEntry) Project {
 	if err != nil || !fi.IsDir() {
 		return bad(StatusMissing, "%s is not a directory", e.Path)
 	}
+	if err := paths.CheckProjectIndex(canon); err != nil {
+		return bad(StatusInvalid, "%v; patina does not follow symlinks inside a project's .patina", err)
+	}
 	if fi, err := os.Stat(p.Index); err != nil || !fi.Mode().IsRegular() {
 		return bad(StatusNoIndex, "no index at %s (run patina scrape %s)", p.Index, e.Path)
+	}
+	if real, err := filepath.EvalSymlinks(p.Index); err != nil {
+		return bad(StatusInvalid, "index %s: %v", p.Index, err)
+	} else if real != p.Index {
+		return bad(StatusInvalid, "%v: %s resolves to %s", paths.ErrIndexSymlink, p.Index, real)
 	}
 	return p
 }

@@ -359,3 +359,44 @@ func TestDotDotAfterSymlink(t *testing.T) {
 		t.Errorf("add link/../sibling = %+v, %v", p, err)
 	}
 }
+
+// TestSymlinkedIndexPath: a project whose .patina, .patina/local or
+// index.db is a symlink (say, into another project) is never usable, even
+// though its own directory is canonical.
+func TestSymlinkedIndexPath(t *testing.T) {
+	base := tempDir(t)
+	other := project(t, base, "other", false)
+	otherIndex := paths.ProjectIndex(other)
+	for _, tc := range []struct{ name, link, target string }{
+		{"dot-patina", ".patina", paths.ProjectDir(other)},
+		{"local", ".patina/local", filepath.Dir(otherIndex)},
+		{"index", ".patina/local/index.db", otherIndex},
+		{"crafted", ".patina/local/index.db", filepath.Join(base, "crafted.db")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := project(t, base, "p-"+tc.name, true)
+			link := filepath.Join(dir, filepath.FromSlash(tc.link))
+			must(t, os.MkdirAll(filepath.Dir(link), 0o700))
+			must(t, os.WriteFile(filepath.Join(base, "crafted.db"), nil, 0o600))
+			must(t, os.Symlink(tc.target, link))
+			reg := New(filepath.Join(base, tc.name+".toml"))
+			p, _, err := reg.Add(dir, "p")
+			must(t, err)
+			if p.Status != StatusInvalid || !strings.Contains(p.Problem, "symlink") {
+				t.Errorf("status %s, problem %q", p.Status, p.Problem)
+			}
+			var ue *UnusableError
+			if _, err := reg.Resolve("p"); !errors.As(err, &ue) {
+				t.Errorf("resolve: %v", err)
+			}
+			if _, err := reg.ResolveDir(dir); !errors.Is(err, ErrNotFound) {
+				t.Errorf("resolve dir: %v", err)
+			}
+			// The project it points into is fine on its own.
+			reg.Add(other, "other")
+			if p, err := reg.Resolve("other"); err != nil || !p.OK() {
+				t.Errorf("the real project: %+v %v", p, err)
+			}
+		})
+	}
+}

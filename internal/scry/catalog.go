@@ -7,12 +7,14 @@ import (
 	"sync"
 
 	"github.com/patina-dev/patina/internal/index"
+	"github.com/patina-dev/patina/internal/paths"
 	"github.com/patina-dev/patina/internal/projects"
 )
 
 // Catalog turns registered project names into Sources, opening each
 // project's index read-only once and keeping it open. It only ever opens
 // the index of a project the registry lists as usable (projects.StatusOK),
+// never through a symlink inside the project (see paths.CheckProjectIndex),
 // and reopens an index whose file was replaced (a fresh scrape after the
 // old one was deleted). It is safe for concurrent use.
 type Catalog struct {
@@ -82,7 +84,7 @@ func (c *Catalog) Sources(sel Selection) (srcs []Source, notes []string, err err
 		return nil, nil, ErrNoProjects
 	}
 	for _, p := range ps {
-		db, err := c.index(p.Index)
+		db, err := c.index(p)
 		if err != nil {
 			if !sel.All {
 				return nil, nil, fmt.Errorf("project %s: %w", p.Name, err)
@@ -98,11 +100,21 @@ func (c *Catalog) Sources(sel Selection) (srcs []Source, notes []string, err err
 	return srcs, notes, nil
 }
 
-// index returns the open handle for path, (re)opening it if needed.
-func (c *Catalog) index(path string) (*index.DB, error) {
-	fi, err := os.Stat(path)
+// index returns the open handle for p's index, (re)opening it if needed.
+// The registry checked p a moment ago; the path is checked again here,
+// where it is opened, so a .patina, local or index.db swapped for a
+// symlink since is never followed.
+func (c *Catalog) index(p projects.Project) (*index.DB, error) {
+	path := p.Index
+	if err := paths.CheckProjectIndex(p.Path); err != nil {
+		return nil, err
+	}
+	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("index %s is not a regular file", path)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -85,3 +85,61 @@ func TestCatalog(t *testing.T) {
 		t.Errorf("search rebuilt index: %+v %v", resp, err)
 	}
 }
+
+// TestCatalogRefusesSymlinkedIndex: the catalog checks the index path
+// itself where it opens it, so an index path that became a symlink after
+// the registry checked it (or while the catalog held it open) is refused.
+func TestCatalogRefusesSymlinkedIndex(t *testing.T) {
+	victim := t.TempDir()
+	indextest.WriteFiles(t, victim, map[string]string{"a.md": "# A\n\nvictimword\n"})
+	if _, err := index.Scrape(ctx, victim, index.ScrapeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	proj, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	indextest.WriteFiles(t, proj, map[string]string{"b.md": "# B\n\nownword\n"})
+	if _, err := index.Scrape(ctx, proj, index.ScrapeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := projects.Project{Name: "p", Path: proj, Index: paths.ProjectIndex(proj), Status: projects.StatusOK}
+	cat := NewCatalog(projects.New(filepath.Join(t.TempDir(), "projects.toml")))
+	defer cat.Close()
+	if _, err := cat.index(p); err != nil {
+		t.Fatal(err)
+	}
+	// .patina swapped for a symlink to another project's, with the real
+	// index already open, then with nothing open.
+	if err := os.Rename(paths.ProjectDir(proj), filepath.Join(proj, "old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(paths.ProjectDir(victim), paths.ProjectDir(proj)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if db, err := cat.index(p); !errors.Is(err, paths.ErrIndexSymlink) {
+			t.Errorf("opened through a symlinked .patina: %v %v", db, err)
+		}
+		cat.Close()
+	}
+	// local, and index.db itself.
+	os.Remove(paths.ProjectDir(proj))
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(paths.ProjectDir(proj), 0o700))
+	must(os.Symlink(filepath.Dir(paths.ProjectIndex(victim)), filepath.Join(paths.ProjectDir(proj), "local")))
+	if _, err := cat.index(p); !errors.Is(err, paths.ErrIndexSymlink) {
+		t.Errorf("opened through a symlinked local: %v", err)
+	}
+	must(os.Remove(filepath.Join(paths.ProjectDir(proj), "local")))
+	must(os.MkdirAll(filepath.Dir(p.Index), 0o700))
+	must(os.Symlink(paths.ProjectIndex(victim), p.Index))
+	if _, err := cat.index(p); !errors.Is(err, paths.ErrIndexSymlink) {
+		t.Errorf("opened a symlinked index.db: %v", err)
+	}
+}
