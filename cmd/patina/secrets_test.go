@@ -344,3 +344,21 @@ func freePort(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// TestSecretsRunScrubsCredentials: `secrets run -- env` shows the secrets
+// but neither the identity nor the mother token.
+func TestSecretsRunScrubsCredentials(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.ok(opts{}, "secrets", "init")
+	w.add("api-key", "scrubbed-run-value")
+	r := w.ok(opts{env: []string{"PATINA_MOTHER_TOKEN=token-must-not-reach-the-child"}}, "secrets", "run", "--", "env")
+	if !strings.Contains(r.stdout, "API_KEY=scrubbed-run-value\n") {
+		t.Errorf("the secret is missing:\n%s", r.stdout)
+	}
+	for _, name := range []string{"PATINA_IDENTITY=", "PATINA_MOTHER_TOKEN="} {
+		if strings.Contains(r.stdout, name) {
+			t.Errorf("the child saw %s", name)
+		}
+	}
+}

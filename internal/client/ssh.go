@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/patina-dev/patina/internal/childenv"
 )
 
 // SSH returns a client that reaches the daemon on host through
@@ -38,6 +40,10 @@ func SSH(dest string) (*Client, error) {
 
 func dialSSH(dest, remote string) (net.Conn, error) {
 	cmd := exec.Command("ssh", "-T", "--", dest, remote, "mother", "dial-stdio")
+	// ssh, and whatever its config runs (ProxyCommand, LocalCommand),
+	// gets no Patina credentials: it needs neither the identity nor the
+	// token.
+	cmd.Env = childenv.Scrubbed()
 	cmd.Stderr = os.Stderr // ssh's own prompts and errors belong to the user
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -6,20 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/patina-dev/patina/internal/childenv"
 )
 
 // runGit runs git in dir and returns its stdout. Repository config cannot
-// make it run a program (fsmonitor), prompt, or take optional locks.
+// make it run a program (fsmonitor), prompt, or take optional locks, and
+// git never sees Patina's credentials (childenv).
 func runGit(ctx context.Context, dir string, stdin io.Reader, args ...string) ([]byte, error) {
 	full := append([]string{"-c", "core.fsmonitor=false", "-c", "core.quotepath=off", "-C", dir}, args...)
 	cmd := exec.CommandContext(ctx, "git", full...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
+	cmd.Env = append(childenv.Scrubbed(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -606,5 +607,33 @@ func TestScrapeRefusesSymlinkedIndex(t *testing.T) {
 				t.Fatal("the other project's index was written")
 			}
 		})
+	}
+}
+
+// TestGitGetsNoCredentials: git runs without $PATINA_IDENTITY and
+// $PATINA_MOTHER_TOKEN (a repository's hooks and config can run programs).
+func TestGitGetsNoCredentials(t *testing.T) {
+	root := indextest.Fixture(t)
+	realGit, err := exec.LookPath("git")
+	must(t, err)
+	bin := t.TempDir()
+	envs := filepath.Join(t.TempDir(), "git-env")
+	script := "#!/bin/sh\n# stand-in git: record the environment, run the real one\nenv >> '" + envs + "'\nexec '" + realGit + "' \"$@\"\n"
+	must(t, os.WriteFile(filepath.Join(bin, "git"), []byte(script), 0o755))
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("PATINA_IDENTITY", "AGE-SECRET-KEY-1MUSTNOTREACHGIT")
+	t.Setenv("PATINA_MOTHER_TOKEN", "token-must-not-reach-git")
+	sum, err := Scrape(ctx, root, ScrapeOptions{})
+	if err != nil || !sum.Git || sum.CommitsAdded == 0 {
+		t.Fatalf("scrape: %+v %v", sum, err)
+	}
+	data, err := os.ReadFile(envs)
+	if err != nil || !strings.Contains(string(data), "PATH=") {
+		t.Fatalf("the stand-in git did not run: %v", err)
+	}
+	for _, name := range []string{"PATINA_IDENTITY=", "PATINA_MOTHER_TOKEN="} {
+		if strings.Contains(string(data), name) {
+			t.Errorf("git saw %s", name)
+		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/patina-dev/patina/internal/identity"
+	"github.com/patina-dev/patina/internal/childenv"
 	"github.com/patina-dev/patina/internal/shellquote"
 	"github.com/patina-dev/patina/internal/vault"
 )
@@ -57,8 +57,9 @@ func (e *StartError) Unwrap() error { return e.Err }
 
 // Run starts c with the secrets added to our environment, forwards signals
 // to it, waits, and returns its exit status, 128+N for death by signal N.
-// $PATINA_IDENTITY is not passed on: the child asked for secrets, not for
-// the key to every vault.
+// $PATINA_IDENTITY and $PATINA_MOTHER_TOKEN are not passed on (to the
+// command, or to ssh): the child asked for secrets, not for the key to
+// every vault or to the daemon.
 func Run(c Command) (int, error) {
 	defer c.Env.Wipe()
 	if len(c.Argv) == 0 {
@@ -220,15 +221,13 @@ func startErr(name string, err error) error {
 	return &StartError{Code: code, Err: fmt.Errorf("%s: %v", name, err)}
 }
 
-// baseEnv is our environment without $PATINA_IDENTITY and without the
+// baseEnv is our environment without Patina's credentials
+// ($PATINA_IDENTITY, $PATINA_MOTHER_TOKEN: see childenv) and without the
 // variables the secrets replace.
 func baseEnv(replace vault.Env) []string {
 	var out []string
-	for _, kv := range os.Environ() {
+	for _, kv := range childenv.Scrubbed() {
 		name, _, _ := strings.Cut(kv, "=")
-		if name == identity.EnvIdentity {
-			continue
-		}
 		if _, ok := replace[name]; ok {
 			continue
 		}

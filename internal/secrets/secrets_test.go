@@ -177,3 +177,61 @@ func TestRunStartErrors(t *testing.T) {
 		t.Errorf("option as host: %v", err)
 	}
 }
+
+// TestRunScrubsCredentials: neither the command (`secrets run -- env`)
+// nor ssh (`secrets run --ssh`) gets $PATINA_IDENTITY or
+// $PATINA_MOTHER_TOKEN.
+func TestRunScrubsCredentials(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sshEnv := filepath.Join(dir, "ssh-env")
+	script := "#!/bin/sh\n# stand-in ssh: record the environment, swallow the script\nenv > '" + sshEnv + "'\ncat > /dev/null\n"
+	if err := os.WriteFile(filepath.Join(bin, "ssh"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("PATINA_IDENTITY", "AGE-SECRET-KEY-1MUSTNOTREACHTHECHILD")
+	t.Setenv("PATINA_MOTHER_TOKEN", "token-must-not-reach-the-child")
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	check := func(what, env string) {
+		t.Helper()
+		for _, name := range []string{"PATINA_IDENTITY=", "PATINA_MOTHER_TOKEN="} {
+			if strings.Contains(env, name) {
+				t.Errorf("%s saw %s", what, name)
+			}
+		}
+	}
+
+	localEnv := filepath.Join(dir, "env")
+	out, err := os.Create(localEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := Run(Command{Argv: []string{"env"}, Env: vault.Env{"PT_SECRET": []byte("v")}, Stdin: devNull, Stdout: out})
+	out.Close()
+	if err != nil || code != 0 {
+		t.Fatalf("run -- env: %d %v", code, err)
+	}
+	data, _ := os.ReadFile(localEnv)
+	if !strings.Contains(string(data), "PT_SECRET=v\n") || !strings.Contains(string(data), "PATH=") {
+		t.Errorf("env printed:\n%s", data)
+	}
+	check("secrets run -- env", string(data))
+
+	code, err = Run(Command{Argv: []string{"env"}, Env: vault.Env{"PT_SECRET": []byte("v")}, SSHHost: "build-host", Stdin: devNull})
+	if err != nil || code != 0 {
+		t.Fatalf("run --ssh: %d %v", code, err)
+	}
+	data, err = os.ReadFile(sshEnv)
+	if err != nil || !strings.Contains(string(data), "PATH=") {
+		t.Fatalf("the stand-in ssh did not run: %v %s", err, data)
+	}
+	check("ssh", string(data))
+}
