@@ -128,7 +128,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	argv, err := os.ReadFile(filepath.Join(w.out, "ssh-argv"))
 	must(t, err)
-	if strings.TrimSpace(string(argv)) != "build-host bash -s" {
+	if strings.TrimSpace(string(argv)) != "-- build-host bash -s" {
 		t.Errorf("ssh was run as %q", argv)
 	}
 	check("run --ssh")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/patina-dev/patina/internal/identity"
 	"github.com/patina-dev/patina/internal/secrets"
+	"github.com/patina-dev/patina/internal/sshdest"
 )
 
 func secretsRunVerb() *verb {
@@ -16,13 +17,20 @@ func secretsRunVerb() *verb {
 	v.run = func(args []string) error {
 		fs := flags("run")
 		fs.SetInterspersed(false) // everything from CMD on is the command's
-		host := fs.String("ssh", "", "run on `HOST`: the secrets travel to `ssh HOST bash -s` on stdin, never in argv")
+		host := fs.String("ssh", "", "run on `HOST`: the secrets travel to `ssh -- HOST bash -s` on stdin, never in argv")
 		if err := parseSecrets(fs, usage, v.summary, args); err != nil {
 			return err
 		}
 		argv := fs.Args()
 		if len(argv) == 0 {
 			return usagef("secrets run needs a command (usage: patina %s)", usage)
+		}
+		// Refuse a bad host before anything is unlocked. The message
+		// never repeats it: a mistyped secret would be shown.
+		if fs.Changed("ssh") {
+			if err := sshdest.Valid(*host); err != nil {
+				return usagef("--ssh: %v (give HOST or USER@HOST, as you would to ssh)", err)
+			}
 		}
 		p, err := findPlaces()
 		if err != nil {

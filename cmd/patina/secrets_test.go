@@ -362,3 +362,33 @@ func TestSecretsRunScrubsCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsRunSSHDestinations: a --ssh host with shell syntax (which
+// ssh would paste into a ProxyCommand's %h) is refused before anything
+// is unlocked, and ssh never runs.
+func TestSecretsRunSSHDestinations(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.writeStandInSSH()
+	w.ok(opts{}, "secrets", "init")
+	w.add("api-key", "v")
+	for _, host := range []string{
+		"`touch $OUT/pwned`", "$(touch $OUT/pwned)", "a;touch", "a|b", "(x)", "{a,b}", "a!b", "a*",
+		"-oProxyCommand=x", "a b", "",
+	} {
+		r := w.runWith(opts{}, "secrets", "run", "--ssh", host, "--", "true")
+		if r.code != 2 {
+			t.Errorf("--ssh %q: exit %d (%s)", host, r.code, r.stderr)
+		}
+		oneErrorLine(t, r.stderr)
+		if host != "" && strings.Contains(r.stderr, host) {
+			t.Errorf("--ssh %q: the refusal repeats the host: %s", host, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(w.out, "ssh-argv")); err == nil {
+		t.Error("ssh was run")
+	}
+	if _, err := os.Stat(filepath.Join(w.out, "pwned")); err == nil {
+		t.Error("a command in the host ran")
+	}
+}

@@ -13,16 +13,18 @@ import (
 	"time"
 
 	"github.com/patina-dev/patina/internal/childenv"
+	"github.com/patina-dev/patina/internal/sshdest"
 )
 
 // SSH returns a client that reaches the daemon on host through
 // `ssh HOST patina mother dial-stdio`, the way `docker -H ssh://` works:
 // SSH authenticates both ends and nothing listens on the network. Each
 // HTTP connection is one ssh process. PATINA_REMOTE_BIN names the remote
-// binary when it is not `patina` on the remote PATH.
+// binary when it is not `patina` on the remote PATH. dest must pass
+// sshdest.Valid: ssh pastes it into the user's ProxyCommand and the like.
 func SSH(dest string) (*Client, error) {
-	if dest == "" || strings.HasPrefix(dest, "-") || strings.ContainsAny(dest, " \t\n'\"`$;&|<>") {
-		return nil, fmt.Errorf("ssh destination %q is not a plain [USER@]HOST", dest)
+	if err := sshdest.Valid(dest); err != nil {
+		return nil, fmt.Errorf("ssh destination %q: %w", dest, err)
 	}
 	remote := os.Getenv("PATINA_REMOTE_BIN")
 	if remote == "" {

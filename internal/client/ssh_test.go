@@ -40,3 +40,39 @@ func TestSSHGetsNoCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestSSHDestinations: ssh:// takes only what sshdest.Valid passes, and
+// ssh gets it after "--".
+func TestSSHDestinations(t *testing.T) {
+	_, argvFile := standInSSH(t)
+	for _, dest := range []string{"build-box", "dev@build-box", "dev@10.0.0.7", "[::1]", "[fe80::1%eth0]", "git.example.com"} {
+		if _, err := SSH(dest); err != nil {
+			t.Errorf("SSH(%q): %v", dest, err)
+			continue
+		}
+		if c, err := Open("ssh://" + dest + "/"); err != nil || c.Target != "ssh://"+dest {
+			t.Errorf("Open(ssh://%s/): %v", dest, err)
+		}
+		conn, err := dialSSH(dest, "patina")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		argv, _ := os.ReadFile(argvFile)
+		if want := "-T\n--\n" + dest + "\npatina\nmother\ndial-stdio\n"; string(argv) != want {
+			t.Errorf("ssh ran as %q, want %q", argv, want)
+		}
+	}
+	for _, dest := range []string{
+		"", "-oProxyCommand=x", "-", "`id`", "$(id)", "${HOME}", "a;id", "a|id", "a&id", "(x)", "{a,b}",
+		"a!b", "a*", "a?", "a b", "a\tb", "a\nb", "a'b", `a"b`, "a<b", "a>b", `a\b`, "~x", "a,b",
+		strings.Repeat("h", 256),
+	} {
+		if _, err := SSH(dest); err == nil {
+			t.Errorf("SSH(%q) accepted", dest)
+		}
+		if _, err := Open("ssh://" + dest); err == nil {
+			t.Errorf("Open(ssh://%s) accepted", dest)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/patina-dev/patina/internal/childenv"
 	"github.com/patina-dev/patina/internal/shellquote"
+	"github.com/patina-dev/patina/internal/sshdest"
 	"github.com/patina-dev/patina/internal/vault"
 )
 
@@ -25,8 +26,9 @@ type Command struct {
 	// Env holds the secrets; Run wipes it once the child has them.
 	Env vault.Env
 	// SSHHost, if set, runs Argv on that host: the script
-	// `export VAR='…'; exec CMD` goes to `ssh HOST bash -s` on its stdin,
-	// followed by our own stdin, so no value reaches any process's argv.
+	// `export VAR='…'; exec CMD` goes to `ssh -- HOST bash -s` on its
+	// stdin, followed by our own stdin, so no value reaches any process's
+	// argv. It must pass sshdest.Valid.
 	SSHHost string
 	// Stdin, Stdout and Stderr are handed to the child as they are (the
 	// terminal stays the child's); nil means ours.
@@ -99,8 +101,8 @@ func runLocal(c Command) (int, error) {
 
 func runSSH(c Command) (int, error) {
 	host := c.SSHHost
-	if strings.HasPrefix(host, "-") || strings.ContainsAny(host, " \t\r\n\x00") {
-		return 0, &Error{Problem: fmt.Sprintf("--ssh %q is not a host name", host), Fix: "give HOST or USER@HOST, as you would to ssh"}
+	if err := sshdest.Valid(host); err != nil {
+		return 0, &Error{Problem: "--ssh: " + err.Error(), Fix: "give HOST or USER@HOST, as you would to ssh"}
 	}
 	script, err := shellquote.Script(pairs(c.Env), c.Argv)
 	if err != nil {
@@ -114,7 +116,8 @@ func runSSH(c Command) (int, error) {
 		}
 	}()
 	c.Env.Wipe() // the script holds the values now
-	cmd := exec.Command("ssh", host, "bash", "-s")
+	// "--": whatever host is, ssh reads no option from it or after it.
+	cmd := exec.Command("ssh", "--", host, "bash", "-s")
 	if cmd.Err != nil {
 		return 0, startErr("ssh", cmd.Err)
 	}

@@ -173,7 +173,7 @@ func TestRunStartErrors(t *testing.T) {
 		t.Errorf("missing command: %v", err)
 	}
 	_, err = Run(Command{Argv: []string{"true"}, Env: vault.Env{}, SSHHost: "-oProxyCommand=x"})
-	if err == nil || !strings.Contains(err.Error(), "not a host name") {
+	if err == nil || !strings.Contains(err.Error(), "not a plain [USER@]HOST") {
 		t.Errorf("option as host: %v", err)
 	}
 }
@@ -234,4 +234,53 @@ func TestRunScrubsCredentials(t *testing.T) {
 		t.Fatalf("the stand-in ssh did not run: %v %s", err, data)
 	}
 	check("ssh", string(data))
+}
+
+// TestRunSSHDestinations: --ssh takes only what sshdest.Valid passes, so
+// nothing reaches a ProxyCommand's %h that a shell would run, and ssh is
+// run as `ssh -- HOST bash -s`.
+func TestRunSSHDestinations(t *testing.T) {
+	dir := t.TempDir()
+	argvFile := filepath.Join(dir, "argv")
+	script := "#!/bin/sh\n# stand-in ssh: record argv, swallow the script\nprintf '%s\\n' \"$@\" > '" + argvFile + "'\ncat > /dev/null\n"
+	if err := os.WriteFile(filepath.Join(dir, "ssh"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	for _, host := range []string{"build-host", "dev@build-host", "dev@10.0.0.7", "[fe80::1%eth0]", "box.example.com:22"} {
+		os.Remove(argvFile)
+		code, err := Run(Command{Argv: []string{"true"}, Env: vault.Env{"A": []byte("v")}, SSHHost: host, Stdin: devNull})
+		if err != nil || code != 0 {
+			t.Errorf("--ssh %q: %d %v", host, code, err)
+			continue
+		}
+		argv, _ := os.ReadFile(argvFile)
+		if want := "--\n" + host + "\nbash\n-s\n"; string(argv) != want {
+			t.Errorf("--ssh %q: ssh ran as %q, want %q", host, argv, want)
+		}
+	}
+	for _, host := range []string{
+		"-oProxyCommand=touch${IFS}pwned", "`touch pwned`", "$(touch pwned)", "${HOME}", "a;touch pwned",
+		"a|touch", "a&b", "(x)", "{a,b}", "a!b", "a*", "a?", "a b", "a\nb", "a'b", `a"b`, "a<b", "a>b",
+		`a\b`, "~x", strings.Repeat("h", 256),
+	} {
+		os.Remove(argvFile)
+		env := vault.Env{"A": []byte("v")}
+		_, err := Run(Command{Argv: []string{"true"}, Env: env, SSHHost: host, Stdin: devNull})
+		var e *Error
+		if !errors.As(err, &e) || !strings.Contains(err.Error(), "--ssh") {
+			t.Errorf("--ssh %q accepted: %v", host, err)
+		}
+		if _, err := os.Stat(argvFile); err == nil {
+			t.Errorf("--ssh %q: ssh was run", host)
+		}
+		if len(env) != 0 {
+			t.Errorf("--ssh %q: the secrets were not wiped", host)
+		}
+	}
 }
