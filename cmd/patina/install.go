@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/patina-dev/patina/internal/childenv"
 )
 
 func installVerb() *verb {
@@ -86,6 +88,7 @@ func runCmd(dry bool, name string, args ...string) error {
 	}
 	fmt.Fprintln(os.Stderr, "patina: running:", line)
 	cmd := exec.Command(name, args...)
+	cmd.Env = childenv.Scrubbed() // systemctl and launchctl need none of Patina's credentials
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s: %w", line, err)
