@@ -128,7 +128,12 @@ func TestScrapeInterruptedThenKilled(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit %d (%v), want 130; screen %q", code, err, p.screen())
 	}
-	if !strings.Contains(p.screen(), "\r\x1b[Kpatina: interrupted: the index holds every completed batch; run scrape again to finish\r\n") {
+	// The pty reader may still be draining the last line after Wait returns.
+	const interrupted = "\r\x1b[Kpatina: interrupted: the index holds every completed batch; run scrape again to finish\r\n"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.screen(), interrupted) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(p.screen(), interrupted) {
 		t.Errorf("no interrupted line after a cleared bar; screen %q", p.screen())
 	}
 	if out.Len() != 0 {
