@@ -7,6 +7,7 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"github.com/patina-dev/patina/internal/agearmor"
 )
 
 // scryptWorkFactor is log2 of the scrypt cost for new identity files: 18 is
@@ -22,22 +23,7 @@ func sealWithPassphrase(plain, pass []byte) ([]byte, error) {
 		return nil, err
 	}
 	r.SetWorkFactor(scryptWorkFactor)
-	var out bytes.Buffer
-	aw := armor.NewWriter(&out)
-	w, err := age.Encrypt(aw, r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	if err := aw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return agearmor.Encrypt(plain, r)
 }
 
 // openWithPassphrase decrypts an identity file (armored or binary).

@@ -11,6 +11,7 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 	"github.com/BurntSushi/toml"
+	"github.com/patina-dev/patina/internal/agearmor"
 )
 
 // The vault plaintext is TOML, as the original tool wrote it:
@@ -115,22 +116,7 @@ func readAll(r io.Reader, hint int) ([]byte, error) {
 
 // encrypt armors plain to the recipients.
 func encrypt(plain []byte, rs []age.Recipient) ([]byte, error) {
-	var out bytes.Buffer
-	aw := armor.NewWriter(&out)
-	w, err := age.Encrypt(aw, rs...)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	if err := aw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return agearmor.Encrypt(plain, rs...)
 }
 
 // decodePlaintext parses the vault TOML strictly. The TOML library works on
