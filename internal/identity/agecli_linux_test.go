@@ -76,10 +76,11 @@ func TestInteropIdentityFileWithAgeCLI(t *testing.T) {
 	cmd, log := runOnPty(t, p, "-d", "-i", filepath.Join(home, "identity.age"), "-o", out, msg)
 	p.typeWhenSilent(t, "passphrase", pass)
 	waitCmd(t, cmd, log)
+	screen := p.settled(t)
 	if b, _ := os.ReadFile(out); string(b) != "decrypted by the age CLI\n" {
-		t.Fatalf("age -d output %q; terminal: %q", b, p.screen())
+		t.Fatalf("age -d output %q; terminal: %q", b, screen)
 	}
-	if strings.Contains(p.screen(), pass) {
+	if strings.Contains(screen, pass) {
 		t.Fatal("passphrase echoed")
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ type pty struct {
 	slave  string
 	mu     sync.Mutex
 	shown  bytes.Buffer // everything written to the terminal, echo included
+	ended  bool         // the reader stopped: every open of the slave is closed
 }
 
 func openPty(t *testing.T) *pty {
@@ -43,6 +46,9 @@ func openPty(t *testing.T) *pty {
 			n, err := m.Read(buf)
 			p.mu.Lock()
 			p.shown.Write(buf[:n])
+			if err != nil {
+				p.ended = true // the kernel hands over all output before EIO
+			}
 			p.mu.Unlock()
 			if err != nil {
 				return
@@ -57,6 +63,52 @@ func (p *pty) screen() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.shown.String()
+}
+
+var (
+	settleMarks  atomic.Int64
+	settleMarkRE = regexp.MustCompile(`<settled-\d+>`)
+)
+
+// settled returns everything the terminal has shown up to now. Output a
+// program wrote before it exited can still be on its way to the reader
+// goroutine (a fixed sleep is not enough on a loaded machine), so this
+// writes a marker to the terminal and waits for the reader to get past it,
+// or to stop (once the last program closed the terminal the reader gets
+// everything, then EIO); markers are left out of the result.
+func (p *pty) settled(t *testing.T) string {
+	t.Helper()
+	ended := func() (string, bool) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.shown.String(), p.ended
+	}
+	if screen, ok := ended(); ok {
+		return settleMarkRE.ReplaceAllString(screen, "")
+	}
+	s, err := os.OpenFile(p.slave, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mark := fmt.Sprintf("<settled-%d>", settleMarks.Add(1))
+	if _, err := io.WriteString(s, mark); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		screen, ok := ended()
+		if i := strings.Index(screen, mark); i >= 0 {
+			return settleMarkRE.ReplaceAllString(screen[:i], "")
+		}
+		if ok {
+			return settleMarkRE.ReplaceAllString(screen, "")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal never showed %q; screen: %q", mark, screen)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // typeWhenSilent waits for prompt on the screen and for echo to be off on
@@ -109,9 +161,8 @@ func TestTTYPromptHasNoEcho(t *testing.T) {
 	if r.err != nil || string(r.b) != pass {
 		t.Fatalf("ReadSecret: %q %v", r.b, r.err)
 	}
-	time.Sleep(50 * time.Millisecond) // let the reader drain the newline
-	if strings.Contains(p.screen(), pass) {
-		t.Fatalf("the passphrase was echoed: %q", p.screen())
+	if screen := p.settled(t); strings.Contains(screen, pass) {
+		t.Fatalf("the passphrase was echoed: %q", screen)
 	}
 	// Echo is back on afterwards.
 	s, _ := os.OpenFile(p.slave, os.O_RDWR|unix.O_NOCTTY, 0)
