@@ -177,7 +177,7 @@ func TestSecretsPrompts(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("init: %v %s", err, errb.String())
 	}
-	w.record(out.String(), errb.String(), p.screen())
+	w.record(out.String(), errb.String(), p.settled(t))
 	recipient := strings.TrimSpace(out.String())
 	if !strings.HasPrefix(recipient, "age1") {
 		t.Fatalf("init printed %q", out.String())
@@ -199,8 +199,7 @@ func TestSecretsPrompts(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("add: %v %s %q", err, errb.String(), p.screen())
 	}
-	time.Sleep(50 * time.Millisecond) // let the reader drain the terminal
-	w.record(out.String(), errb.String(), p.screen())
+	w.record(out.String(), errb.String(), p.settled(t))
 
 	// A typo in the repeat changes nothing.
 	before := snapshot(t, w.root)
@@ -215,7 +214,7 @@ func TestSecretsPrompts(t *testing.T) {
 	if err := cmd.Wait(); err == nil || !strings.Contains(errb.String(), "differ") {
 		t.Fatalf("mismatched values accepted: %v %s", err, errb.String())
 	}
-	w.record(errb.String(), p.screen())
+	w.record(errb.String(), p.settled(t))
 	if snapshot(t, w.root) != before {
 		t.Error("a refused add changed files")
 	}
@@ -233,7 +232,7 @@ func TestSecretsPrompts(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("run on a terminal: %v %s", err, errb.String())
 	}
-	w.record(errb.String(), p.screen())
+	w.record(errb.String(), p.settled(t))
 	if data, _ := os.ReadFile(filepath.Join(w.out, "seen")); string(data) != value {
 		t.Fatalf("child saw %q", data)
 	}
@@ -256,7 +255,7 @@ func TestSecretsPrompts(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("import-key: %v %s", err, errb.String())
 	}
-	w.record(out.String(), errb.String(), p.screen())
+	w.record(out.String(), errb.String(), p.settled(t))
 	if strings.TrimSpace(out.String()) != newRecipient {
 		t.Errorf("import-key printed %q, want %s", out.String(), newRecipient)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,6 +62,33 @@ func (p *testPty) screen() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.shown.String()
+}
+
+var settleMarks atomic.Int64
+
+// settled returns everything the terminal has shown up to now. Output
+// patina wrote before it exited can still be on its way to the reader
+// goroutine after Wait returns (a fixed sleep is not enough on a loaded
+// machine), so this writes a marker through the slave, which the test
+// keeps open, and waits for the reader to get past it. The marker is left
+// out of the result but stays on the screen.
+func (p *testPty) settled(t *testing.T) string {
+	t.Helper()
+	mark := fmt.Sprintf("<settled-%d>", settleMarks.Add(1))
+	if _, err := io.WriteString(p.slave, mark); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		screen := p.screen()
+		if i := strings.Index(screen, mark); i >= 0 {
+			return screen[:i]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal never showed %q; screen: %q", mark, screen)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // typeWhenSilent waits until prompt has been shown count times in all and
