@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"runtime"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // busyTimeoutMS is how long a connection waits for another writer's lock.
@@ -131,7 +130,7 @@ func open(abs string, readOnly bool) (*DB, error) {
 	// A file: URI, with the path escaped so '?', '#' and '%' in directory
 	// names stay part of the path.
 	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
-	s, err := sql.Open("sqlite3", dsn)
+	s, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", abs, err)
 	}
