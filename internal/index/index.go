@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-
 )
 
 // busyTimeoutMS is how long a connection waits for another writer's lock.
