@@ -23,9 +23,9 @@ func get(t *testing.T, c *http.Client, url string) (int, http.Header, string) {
 	return resp.StatusCode, resp.Header, string(b)
 }
 
-// waitFor polls cond for up to 5 s; it returns whether cond became true.
+// waitFor polls cond for up to 15 s; it returns whether cond became true.
 func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return true
@@ -48,8 +48,10 @@ func TestPanicReleasesSlotAndDaemonKeepsServing(t *testing.T) {
 	if status, _, _ := get(t, c, "http://patina/test/slow?ms=1"); status != 200 {
 		t.Fatalf("after panics: bounded route got %d, want 200", status)
 	}
-	if st := ts.srv.Stats(); st.GateInUse != 0 {
-		t.Fatalf("gate slots in use after panics: %d", st.GateInUse)
+	// The slot of the last (successful) request is released after its
+	// response is written, so the client can see the response first.
+	if !waitFor(func() bool { return ts.srv.Stats().GateInUse == 0 }) {
+		t.Fatalf("gate slots in use after panics: %d", ts.srv.Stats().GateInUse)
 	}
 	if !strings.Contains(ts.logs.String(), "handler panicked") {
 		t.Error("panic not logged")
@@ -70,8 +72,9 @@ func TestDeadlineGives504AndFreesEverything(t *testing.T) {
 	if !waitFor(func() bool { return runtime.NumGoroutine() <= base+2 }) {
 		t.Fatalf("goroutines: %d, baseline %d", runtime.NumGoroutine(), base)
 	}
-	if st := ts.srv.Stats(); st.GateInUse != 0 || st.InFlight != 0 {
-		t.Fatalf("after timeouts: %+v", st)
+	// Slot and in-flight count are given back after the 504 is written.
+	if !waitFor(func() bool { st := ts.srv.Stats(); return st.GateInUse == 0 && st.InFlight == 0 }) {
+		t.Fatalf("after timeouts: %+v", ts.srv.Stats())
 	}
 }
 
@@ -105,6 +108,12 @@ func TestGateFloodGets503WhileHealthAnswers(t *testing.T) {
 	}
 	close(ts.release)
 	wg.Wait()
+	// The blockers' slots are released after their responses are written:
+	// wait for that, or the next request may still find them taken after
+	// GateWait (50ms) on a loaded machine.
+	if !waitFor(func() bool { return ts.srv.Stats().GateInUse == 0 }) {
+		t.Fatalf("blockers' slots not released: %+v", ts.srv.Stats())
+	}
 	if status, _, _ := get(t, c, "http://patina/test/slow?ms=1"); status != 200 {
 		t.Fatalf("after flood: %d", status)
 	}
@@ -169,9 +178,32 @@ func TestIdleExitOnlyWhenActivatedAndIdle(t *testing.T) {
 	})
 	t.Run("in-flight request holds it", func(t *testing.T) {
 		ts := startTestServer(t, Config{Activation: "systemd", IdleTimeout: 100 * time.Millisecond}, false)
+		// A blocker holds the daemon until the request is in flight: on a
+		// loaded machine the request can come later than the idle timeout
+		// after start. From then on only the request holds it.
+		var mu sync.Mutex
+		starting := true
+		ts.srv.BlockIdleExit(func() bool { mu.Lock(); defer mu.Unlock(); return starting })
 		c := ts.unixClient()
-		status, _, _ := get(t, c, "http://patina/test/slow?ms=600")
-		if status != 200 {
+		got := make(chan int, 1)
+		go func() {
+			resp, err := c.Get("http://patina/test/slow?ms=600")
+			if err != nil {
+				t.Errorf("GET /test/slow: %v", err)
+				got <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			got <- resp.StatusCode
+		}()
+		if !waitFor(func() bool { return ts.srv.Stats().InFlight == 1 }) {
+			t.Fatal("request never started")
+		}
+		mu.Lock()
+		starting = false
+		mu.Unlock()
+		if status := <-got; status != 200 {
 			t.Fatalf("request during idle window: %d, want 200 (daemon exited under it?)", status)
 		}
 	})
