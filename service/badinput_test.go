@@ -332,7 +332,7 @@ func biUnixCases() []biCase {
 			want: []int{400, 400}},
 		{name: "Content-Length over 1 MiB, no body sent: refused without waiting for it",
 			raw:  "POST /test/echo HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: 2000000\r\n\r\n",
-			want: []int{413}, within: 5 * time.Second},
+			want: []int{413}, within: 10 * time.Second},
 		{name: "Content-Length 1 MiB + 1 with the body", raw: biPost("/test/echo", biEcho(1, mib+1)), want: []int{413}},
 		{name: "body of exactly 1 MiB with Content-Length", raw: biPost("/test/echo", biEcho(3, mib)), want: []int{200}, check: biEchoed(3, mib-len(`{"n":3,"s":""}`))},
 		{name: "chunked body (no Content-Length) under the cap", raw: biPostChunked("/test/echo", small), want: []int{200}, check: biEchoed(7, len(biMarker))},
@@ -390,7 +390,7 @@ func biUnixCases() []biCase {
 		{name: "OPTIONS * (server-wide options)", raw: "OPTIONS * HTTP/1.1\r\nHost: {HOST}\r\n\r\n", want: []int{404}},
 		{name: "OPTIONS * (server-wide options), HTTP/1.0", raw: "OPTIONS * HTTP/1.0\r\n\r\n", want: []int{404}},
 		{name: "Expect: 100-continue, body never sent: answered at once", raw: "POST /health HTTP/1.1\r\nHost: {HOST}\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
-			want: []int{405}, within: 3 * time.Second},
+			want: []int{405}, within: 10 * time.Second},
 		{name: "CONNECT", raw: "CONNECT patina:80 HTTP/1.1\r\nHost: patina:80\r\n\r\n", want: []int{404}},
 
 		// Methods and paths.
@@ -457,7 +457,7 @@ func biUnixCases() []biCase {
 		{name: "tcp: wrong method on /health without a token", tcp: true, raw: biReq("DELETE", "/health"), want: []int{401}},
 		{name: "tcp: header bomb", tcp: true, raw: biGet("/health", "X-Bomb: "+strings.Repeat("b", 40<<10)+"\r\n"), want: []int{431}},
 		{name: "tcp: chunked body over the cap with the right token", tcp: true, raw: biPostChunked("/test/echo", biEcho(1, 2*mib), biAuth), want: []int{413}},
-		{name: "tcp: Content-Length over the cap without a token", tcp: true, raw: "POST /test/echo HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: 2000000\r\n\r\n", want: []int{401}, within: 5 * time.Second},
+		{name: "tcp: Content-Length over the cap without a token", tcp: true, raw: "POST /test/echo HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: 2000000\r\n\r\n", want: []int{401}, within: 10 * time.Second},
 
 		// Handler failures.
 		{name: "panicking handler", raw: biGet("/test/panic"), want: []int{500}},
@@ -474,7 +474,7 @@ func biUnixCases() []biCase {
 // biSettle polls until the goroutine count is at most limit and returns
 // the last count.
 func biSettle(limit int) (int, bool) {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		n := runtime.NumGoroutine()
 		if n <= limit {
@@ -487,9 +487,9 @@ func biSettle(limit int) (int, bool) {
 	}
 }
 
-// biWait polls cond for up to 5 s and reports whether it became true.
+// biWait polls cond for up to 15 s and reports whether it became true.
 func biWait(cond func() bool) bool {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return true
@@ -721,7 +721,7 @@ func biFlooded(t *testing.T, ts *testServer) {
 	t.Helper()
 	for _, raw := range []string{biGet("/test/slow?ms=1"), biPost("/test/echo", `{"n":1}`), biGet("/test/panic")} {
 		start := time.Now()
-		biCase{raw: raw, want: []int{503}, within: 3 * time.Second, check: biHeaderContains("Retry-After", "1")}.run(t, ts)
+		biCase{raw: raw, want: []int{503}, within: 10 * time.Second, check: biHeaderContains("Retry-After", "1")}.run(t, ts)
 		if took := time.Since(start); took < 80*time.Millisecond {
 			t.Errorf("503 after %v: the gate did not wait GateWait (100ms)", took)
 		}
