@@ -117,20 +117,46 @@ func TestSecretsCache(t *testing.T) {
 
 func TestSecretsCacheIdleTTL(t *testing.T) {
 	t.Parallel()
+	const idle = 2 * time.Second
 	w := newWorld(t)
-	w.startDaemon("--secrets-idle-ttl", "1s", "--secrets-max-ttl", "1h")
+	w.startDaemon("--secrets-idle-ttl", idle.String(), "--secrets-max-ttl", "1h")
 	w.ok(opts{}, "secrets", "init")
 	w.writeIdentityFile("correct horse")
 	w.add("api-key", "ttl-value")
-	w.ok(opts{}, "secrets", "run", "--", "true")
-	// Used within the TTL: still there, and each use resets the clock.
-	for i := 0; i < 3; i++ {
-		time.Sleep(400 * time.Millisecond)
-		if got, r := w.runEnv(opts{noIdentity: true}, "API_KEY"); got["API_KEY"] != "ttl-value" {
-			t.Fatalf("use %d within the idle TTL: %v %s", i, got, r.stderr)
-		}
+	unlock := func() time.Time {
+		t0 := time.Now()
+		w.ok(opts{}, "secrets", "run", "--", "true")
+		return t0
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Used within the TTL, over more than one TTL: still there, so each use
+	// resets the clock. A use resets it no earlier than when it was started
+	// (lastUse), so a miss less than one TTL after that is a failure; a
+	// miss later than that means this test was stalled (each use is a
+	// process start, slow on a loaded machine), which proves nothing
+	// either way: unlock again and start over.
+	lastUse := unlock()
+	alive, restarts := lastUse, 0
+	for time.Since(alive) < idle+idle/2 {
+		time.Sleep(idle / 4)
+		started := time.Now()
+		got, r := w.runEnv(opts{noIdentity: true}, "API_KEY")
+		if got["API_KEY"] == "ttl-value" {
+			lastUse = started
+			continue
+		}
+		if since := time.Since(lastUse); since < idle {
+			t.Fatalf("gone %v after a use, within the idle TTL %v: %v %s", since, idle, got, r.stderr)
+		}
+		if restarts++; restarts > 10 {
+			t.Fatalf("stalled for over the idle TTL %d times in a row; cannot judge", restarts)
+		}
+		t.Logf("stalled %v between two uses; starting over", time.Since(lastUse))
+		lastUse = unlock()
+		alive = lastUse
+	}
+	// Left alone for longer than the TTL (counted from the end of the last
+	// use, which is before now), it is gone.
+	time.Sleep(idle + 500*time.Millisecond)
 	locked(t, w, opts{})
 	if r := w.ok(opts{noIdentity: true}, "secrets"); !strings.Contains(r.stdout, "cache:      locked") {
 		t.Errorf("status after expiry:\n%s", r.stdout)
@@ -139,20 +165,30 @@ func TestSecretsCacheIdleTTL(t *testing.T) {
 
 func TestSecretsCacheMaxTTL(t *testing.T) {
 	t.Parallel()
+	const maxTTL = 1500 * time.Millisecond
 	w := newWorld(t)
-	w.startDaemon("--secrets-idle-ttl", "1h", "--secrets-max-ttl", "1500ms")
+	w.startDaemon("--secrets-idle-ttl", "1h", "--secrets-max-ttl", maxTTL.String())
 	w.ok(opts{}, "secrets", "init")
 	w.writeIdentityFile("correct horse")
 	w.add("api-key", "max-value")
+	// The entry is created while this run runs: no earlier than t0, no
+	// later than t1.
+	t0 := time.Now()
 	w.ok(opts{}, "secrets", "run", "--", "true")
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(deadline.Add(-300 * time.Millisecond)) {
+	t1 := time.Now()
+	// In use until the hard maximum: a miss is a failure only if the use
+	// ended before t0+maxTTL (a slow use may legitimately end after it).
+	for time.Since(t0) < maxTTL {
 		if got, _ := w.runEnv(opts{noIdentity: true}, "API_KEY"); got["API_KEY"] != "max-value" {
-			t.Fatal("expired before the hard maximum")
+			if since := time.Since(t0); since < maxTTL {
+				t.Fatalf("expired %v after the unlock began, before the hard maximum %v", since, maxTTL)
+			}
+			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	time.Sleep(time.Until(deadline) + 300*time.Millisecond)
+	// Past the hard maximum however it was used: locked.
+	time.Sleep(time.Until(t1.Add(maxTTL)) + 300*time.Millisecond)
 	locked(t, w, opts{})
 }
 
