@@ -448,6 +448,19 @@ func TestSystemdUserManagerE2E(t *testing.T) {
 	}
 	u.waitState(t, "patina.service", "active", 15*time.Second)
 
+	// 8b. Scry through the hardened service: the user indexes a project in
+	// their home, which the service sees read-only (ProtectHome=read-only),
+	// and the daemon, not an in-process fallback, answers from it.
+	proj := filepath.Join(u.home, "src", "notes")
+	u.writeOwned(t, filepath.Join(proj, "NOTES.md"), []byte("# Ledger\n\nThe zanzibar ledger is reconciled nightly.\n"), 0o644)
+	if r := u.run(t, u.bin, "scrape", proj); r.code != 0 {
+		t.Fatalf("scrape as the user: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := u.run(t, u.bin, "scry", "--project", "notes", "zanzibar"); r.code != 0 || !strings.HasPrefix(r.stdout, "NOTES.md:") || strings.Contains(r.stderr, "in-process") {
+		b, _ := os.ReadFile(filepath.Join(u.rt, "patina-test.log"))
+		t.Fatalf("scry through the hardened daemon: exit %d\nstdout: %s\nstderr: %s\nservice log:\n%s", r.code, r.stdout, r.stderr, b)
+	}
+
 	// 9. The TCP socket starts the service too.
 	if out, code := u.systemctl(t, "stop", "patina.service"); code != 0 {
 		t.Fatalf("stop patina.service: %s", out)
