@@ -6,73 +6,26 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/patina-dev/patina/internal/index/indextest"
 )
-
-// ptyScreen is a pseudo-terminal whose slave is handed to a child and
-// whose master collects everything the child draws.
-type ptyScreen struct {
-	master, slave *os.File
-	mu            sync.Mutex
-	shown         bytes.Buffer
-}
-
-func openPTY(t *testing.T) *ptyScreen {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	fd := int(m.Fd())
-	must(t, unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0))
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	must(t, err)
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	must(t, err)
-	p := &ptyScreen{master: m, slave: s}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := m.Read(buf)
-			p.mu.Lock()
-			p.shown.Write(buf[:n])
-			p.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { s.Close(); m.Close() })
-	return p
-}
-
-func (p *ptyScreen) screen() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.shown.String()
-}
 
 var progressRE = regexp.MustCompile(`files +(\d+)/(\d+) \[[=> ]+\] +\d+%  chunks \d+`)
 
 // scrapeOnPTY starts `patina scrape root` with stderr on a terminal and
 // waits until the bar shows at least minDone files done (and not all); it
 // returns how many the bar showed.
-func scrapeOnPTY(t *testing.T, env []string, root string, minDone int) (*exec.Cmd, *ptyScreen, *bytes.Buffer, int) {
+func scrapeOnPTY(t *testing.T, env []string, root string, minDone int) (*exec.Cmd, *testPty, *bytes.Buffer, int) {
 	t.Helper()
-	p := openPTY(t)
+	p := openTestPty(t) // secrets_pty_linux_test.go
 	cmd := exec.Command(patinaBin, "scrape", root, "--name", "corpus")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	var out bytes.Buffer
@@ -128,13 +81,9 @@ func TestScrapeInterruptedThenKilled(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit %d (%v), want 130; screen %q", code, err, p.screen())
 	}
-	// The pty reader may still be draining the last line after Wait returns.
-	const interrupted = "\r\x1b[Kpatina: interrupted: the index holds every completed batch; run scrape again to finish\r\n"
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.screen(), interrupted) && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !strings.Contains(p.screen(), interrupted) {
-		t.Errorf("no interrupted line after a cleared bar; screen %q", p.screen())
+	// settled: the pty reader may still be draining the last line.
+	if screen := p.settled(t); !strings.Contains(screen, "\r\x1b[Kpatina: interrupted: the index holds every completed batch; run scrape again to finish\r\n") {
+		t.Errorf("no interrupted line after a cleared bar; screen %q", screen)
 	}
 	if out.Len() != 0 {
 		t.Errorf("stdout after an interrupt: %q", out)
