@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/patina-dev/patina/internal/projects"
 	"github.com/patina-dev/patina/internal/scry"
@@ -71,9 +70,8 @@ func (e *Engine) Close() error { return e.catalog.Close() }
 // Scry runs req. Input problems are InputErrors (or scry's); a cancelled or
 // timed-out ctx returns ctx.Err().
 func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
-	if strings.TrimSpace(req.Query) == "" {
-		return scry.Response{}, scry.ErrEmptyQuery
-	}
+	// Input errors first, before any project is resolved or opened
+	// (ParseQuery also reports an empty or blank query).
 	if _, err := scry.ParseQuery(req.Query); err != nil {
 		return scry.Response{}, err
 	}
