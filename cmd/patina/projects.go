@@ -163,15 +163,7 @@ stored canonical (absolute, symlinks resolved). Run `+"`patina scrape PATH`"+`
 to index it; scrape also registers what it indexes.`, args); err != nil {
 			return err
 		}
-		if fs.NArg() > 1 {
-			return usagef("projects add takes at most one PATH (got %d)", fs.NArg())
-		}
-		if *name != "" {
-			if err := projects.ValidName(*name); err != nil {
-				return usagef("--name: %v", err)
-			}
-		}
-		dir, err := scrapeRoot(fs.Arg(0))
+		dir, err := projectArgs("projects add", fs.Args(), *name)
 		if err != nil {
 			return err
 		}

@@ -38,21 +38,31 @@ a scrape of an unchanged tree writes nothing. Interrupting a scrape keeps
 every batch it finished: run it again to complete it.`, args); err != nil {
 			return err
 		}
-		if fs.NArg() > 1 {
-			return usagef("scrape takes at most one PATH (got %d)", fs.NArg())
-		}
-		if *name != "" {
-			if err := projects.ValidName(*name); err != nil {
-				return usagef("--name: %v", err)
-			}
-		}
-		root, err := scrapeRoot(fs.Arg(0))
+		root, err := projectArgs("scrape", fs.Args(), *name)
 		if err != nil {
 			return err
 		}
 		return scrape(root, *name, *asJSON)
 	}
 	return v
+}
+
+// projectArgs checks the [PATH] and --name of scrape and projects add, and
+// returns the project directory (see scrapeRoot).
+func projectArgs(verb string, args []string, name string) (string, error) {
+	if len(args) > 1 {
+		return "", usagef("%s takes at most one PATH (got %d)", verb, len(args))
+	}
+	if name != "" {
+		if err := projects.ValidName(name); err != nil {
+			return "", usagef("--name: %v", err)
+		}
+	}
+	var arg string
+	if len(args) == 1 {
+		arg = args[0]
+	}
+	return scrapeRoot(arg)
 }
 
 // scrapeRoot is PATH as given, or else the project root holding the
