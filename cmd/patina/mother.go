@@ -107,14 +107,14 @@ func serve(log *slog.Logger, o serveOptions) error {
 		fmt.Fprintf(os.Stderr, "patina: mother serving on %s\npatina: try: curl --unix-socket %s http://patina/health\n", sock, sock)
 	}
 	if o.tcp != "" {
-		l, err := service.ListenTCP(o.tcp, o.tcpHosts)
+		l, err := service.ListenTCP(o.tcp, nil) // --tcp-host names are added below
 		if err != nil {
 			closeAll(listeners)
 			return err
 		}
 		listeners = append(listeners, l)
 	}
-	for i := range listeners {
+	for i := range listeners { // inherited TCP sockets answer to --tcp-host too
 		if listeners[i].Network {
 			listeners[i].Hosts = append(listeners[i].Hosts, o.tcpHosts...)
 		}
