@@ -27,8 +27,9 @@ func (s *Server) Serve(ctx context.Context, listeners []Listener) error {
 	}
 	for _, l := range listeners {
 		if l.Network {
-			if !s.tokenReady() {
-				return s.tokenErr
+			// A bad token file fails start-up, not every request.
+			if err := s.loadTokens(); err != nil {
+				return err
 			}
 			warnIfExposed(s.log, l)
 		}
@@ -110,13 +111,6 @@ loop:
 		f()
 	}
 	return serveErr
-}
-
-// tokenReady makes sure the token file exists before a network listener
-// serves, so a bad token file fails start-up instead of every request.
-func (s *Server) tokenReady() bool {
-	s.tokenValid(&http.Request{Header: http.Header{}})
-	return s.tokenErr == nil
 }
 
 // idleFor is how long the daemon has had nothing to do; zero while a

@@ -274,7 +274,8 @@ func hostAllowed(info *listenerInfo, r *http.Request) bool {
 	return false
 }
 
-func (s *Server) tokenValid(r *http.Request) bool {
+// loadTokens reads (creating if needed) the token file, once.
+func (s *Server) loadTokens() error {
 	s.tokenOnce.Do(func() {
 		if s.cfg.TokenPath == "" {
 			s.tokenErr = errors.New("no token file configured")
@@ -282,7 +283,11 @@ func (s *Server) tokenValid(r *http.Request) bool {
 		}
 		s.tokens, s.tokenErr = token.NewChecker(s.cfg.TokenPath)
 	})
-	if s.tokenErr != nil {
+	return s.tokenErr
+}
+
+func (s *Server) tokenValid(r *http.Request) bool {
+	if s.loadTokens() != nil {
 		s.log.Error("token file unusable: refusing every authenticated TCP request", "path", s.cfg.TokenPath, "err", s.tokenErr)
 		return false
 	}
