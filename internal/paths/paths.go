@@ -13,6 +13,7 @@ import (
 const (
 	EnvHome   = "PATINA_HOME"   // persistent home, default ~/.patina
 	EnvSocket = "PATINA_SOCKET" // socket path for clients and standalone serve
+	EnvCache  = "PATINA_CACHE"  // provisioned runtime and models, default $XDG_CACHE_HOME/patina
 )
 
 const (
@@ -58,6 +59,25 @@ func RuntimeDir() (string, error) {
 	}
 	return platformRuntimeDir()
 }
+
+// Cache holds what `make` provisions and anyone could provision again:
+// the ONNX Runtime library and the default embedding model. It is
+// $PATINA_CACHE, else $XDG_CACHE_HOME/patina, else ~/.cache/patina
+// (~/Library/Caches/patina on macOS, per os.UserCacheDir).
+func Cache() (string, error) {
+	if c := os.Getenv(EnvCache); c != "" {
+		return filepath.Abs(c)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", errors.New("cannot find the cache directory: set $HOME, $XDG_CACHE_HOME or $PATINA_CACHE")
+	}
+	return filepath.Join(base, "patina"), nil
+}
+
+// Models is where `patina model add` keeps user-added models, one
+// directory per model name.
+func Models() (string, error) { return inHome("models") }
 
 // Token is the TCP bearer-token file.
 func Token() (string, error) { return inHome(tokenName) }

@@ -86,3 +86,17 @@ func TestCheckProjectIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestCache(t *testing.T) {
+	t.Setenv(EnvCache, "")
+	t.Setenv("XDG_CACHE_HOME", "/x/cache")
+	if runtime.GOOS == "linux" {
+		if got, _ := Cache(); got != "/x/cache/patina" {
+			t.Errorf("Cache() = %q, want /x/cache/patina", got)
+		}
+	}
+	t.Setenv(EnvCache, "/y")
+	if got, _ := Cache(); got != "/y" {
+		t.Errorf("Cache() with $%s = %q, want /y", EnvCache, got)
+	}
+}
