@@ -43,6 +43,7 @@ type DB struct {
 	sql      *sql.DB
 	path     string
 	readOnly bool
+	vec      vectorCache // the last vectors SearchSemantic read
 }
 
 // Open opens the index at path for reading and writing, creating it (and

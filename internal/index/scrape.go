@@ -51,6 +51,10 @@ type ScrapeOptions struct {
 	NoGit bool
 	// Workers read and split files in parallel (default GOMAXPROCS).
 	Workers int
+	// Embedder, if set, gives every chunk a vector once the text is
+	// indexed (the "embed" phase): only chunks without one reach the
+	// model, and vectors another model made are replaced.
+	Embedder Embedder
 	// Progress, if set, is called from the scraping goroutine after each
 	// batch, and once at the start of each phase.
 	Progress func(Progress)
@@ -58,7 +62,7 @@ type ScrapeOptions struct {
 
 // Progress reports a running scrape.
 type Progress struct {
-	Phase  string `json:"phase"`  // "files" or "commits"
+	Phase  string `json:"phase"`  // "files", "commits" or "embed"
 	Done   int    `json:"done"`   // items of this phase done
 	Total  int    `json:"total"`  // items in this phase
 	Chunks int    `json:"chunks"` // chunks added so far, all phases
@@ -79,6 +83,8 @@ type Summary struct {
 	ChunksRemoved  int            `json:"chunks_removed"`
 	CommitsAdded   int            `json:"commits_added"`
 	CommitsRemoved int            `json:"commits_removed"` // no longer reachable or out of the window
+	ChunksEmbedded int            `json:"chunks_embedded"`
+	EmbeddingModel string         `json:"embedding_model,omitempty"` // set when the scrape embedded
 	// Writes is the number of write transactions committed: 0 on a scrape
 	// of an unchanged tree.
 	Writes     int           `json:"write_transactions"`
@@ -199,6 +205,13 @@ func (db *DB) Scrape(ctx context.Context, root string, opts ScrapeOptions) (sum 
 	}
 	if repo != nil && opts.MaxCommits > 0 {
 		if err := s.commits(ctx, repo); err != nil {
+			return sum, err
+		}
+	}
+	// Text first, so a project is searchable lexically while (and even if
+	// never) its embeddings are made.
+	if opts.Embedder != nil {
+		if err := s.embed(ctx, opts.Embedder); err != nil {
 			return sum, err
 		}
 	}
@@ -636,6 +649,7 @@ func (s *scraper) write(ctx context.Context, fn func(*batchWriter) error) error 
 	s.sum.FilesRemoved += w.filesRemoved
 	s.sum.CommitsAdded += w.commitsAdded
 	s.sum.CommitsRemoved += w.commitsRemoved
+	s.sum.ChunksEmbedded += w.embedded
 	return nil
 }
 

@@ -17,6 +17,7 @@ type batchWriter struct {
 
 	added, removed, filesRemoved int
 	commitsAdded, commitsRemoved int
+	embedded                     int
 }
 
 // stmt prepares q once per transaction.
@@ -146,8 +147,9 @@ func (w *batchWriter) insertChunks(path string, chunks []chunk) error {
 // insertChunk adds a chunk and its full-text entry. Every chunk enters
 // the index here (see the schema for why this is not a trigger).
 func (w *batchWriter) insertChunk(path string, c chunk, hash string) (int64, error) {
-	res, err := w.exec(`INSERT INTO chunks (path, kind, title, start_line, end_line, content, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, path, c.Kind, c.Title, c.StartLine, c.EndLine, c.Content, hash)
+	idents := camelParts(c.Title, c.Content)
+	res, err := w.exec(`INSERT INTO chunks (path, kind, title, start_line, end_line, content, hash, idents)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, path, c.Kind, c.Title, c.StartLine, c.EndLine, c.Content, hash, idents)
 	if err != nil {
 		return 0, err
 	}
@@ -155,8 +157,8 @@ func (w *batchWriter) insertChunk(path string, c chunk, hash string) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	if _, err := w.exec(`INSERT INTO chunks_fts (rowid, title, content, path) VALUES (?, ?, ?, ?)`,
-		id, c.Title, c.Content, path); err != nil {
+	if _, err := w.exec(`INSERT INTO chunks_fts (rowid, title, content, path, idents) VALUES (?, ?, ?, ?, ?)`,
+		id, c.Title, c.Content, path, idents); err != nil {
 		return 0, err
 	}
 	w.added++

@@ -1,0 +1,208 @@
+package index
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Embedder turns texts into unit-length vectors, one per text, in order.
+// internal/embed provides the real one; the index only needs this much.
+type Embedder interface {
+	ModelName() string // stored with every vector
+	ModelID() string   // the model's identity (a hash over its files)
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+}
+
+const (
+	// EmbedBatch is how many texts go to the model at once. Batches are
+	// cut from chunks sorted by text length, so little padding is wasted.
+	EmbedBatch = 16
+	// embedPage is how many chunks each write transaction covers: an
+	// interrupted scrape keeps every page it committed.
+	embedPage = 256
+)
+
+// embed brings the embeddings up to date with the chunks: vectors made by
+// another model are dropped, and every chunk without a vector gets one.
+// Unchanged chunks keep their row and so their vector; only new and
+// changed ones reach the model.
+func (s *scraper) embed(ctx context.Context, e Embedder) error {
+	id := e.ModelID()
+	s.sum.EmbeddingModel = e.ModelName()
+	var stale int
+	if err := s.db.sql.QueryRowContext(ctx, `SELECT count(*) FROM embeddings WHERE model_id != ?`, id).Scan(&stale); err != nil {
+		return fmt.Errorf("scrape: embeddings: %w", err)
+	}
+	if stale > 0 {
+		err := s.write(ctx, func(w *batchWriter) error {
+			_, err := w.exec(`DELETE FROM embeddings WHERE model_id != ?`, id)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		s.sum.Notes = append(s.sum.Notes, fmt.Sprintf("dropped %d embeddings made by another model; re-embedding with %s", stale, e.ModelName()))
+	}
+	todo, err := s.db.unembedded(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("scrape: embeddings: %w", err)
+	}
+	s.progress("embed", 0, len(todo))
+	for i := 0; i < len(todo); i += embedPage {
+		page := todo[i:min(i+embedPage, len(todo))]
+		if err := s.embedPage(ctx, e, page); err != nil {
+			return err
+		}
+		s.progress("embed", i+len(page), len(todo))
+	}
+	return nil
+}
+
+// unembedded lists the chunks that have no vector, oldest first.
+func (db *DB) unembedded(ctx context.Context) ([]int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT c.id FROM chunks c
+		WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id) ORDER BY c.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+type embedJob struct {
+	id   int64
+	text string
+	vec  []float32
+}
+
+func (s *scraper) embedPage(ctx context.Context, e Embedder, ids []int64) error {
+	jobs, err := s.db.embedJobs(ctx, ids)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("scrape: embeddings: %w", err)
+	}
+	slices.SortStableFunc(jobs, func(a, b embedJob) int { return cmp.Compare(len(a.text), len(b.text)) })
+	for i := 0; i < len(jobs); i += EmbedBatch {
+		batch := jobs[i:min(i+EmbedBatch, len(jobs))]
+		texts := make([]string, len(batch))
+		for j, b := range batch {
+			texts[j] = b.text
+		}
+		vecs, err := e.Embed(ctx, texts)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("scrape: embeddings: %w", err)
+		}
+		if len(vecs) != len(batch) {
+			return fmt.Errorf("scrape: embeddings: model %s returned %d vectors for %d texts", e.ModelName(), len(vecs), len(batch))
+		}
+		for j := range batch {
+			batch[j].vec = vecs[j]
+		}
+	}
+	return s.write(ctx, func(w *batchWriter) error {
+		for _, j := range jobs {
+			if _, err := w.exec(`INSERT INTO embeddings (chunk_id, model, model_id, vector) VALUES (?, ?, ?, ?)
+				ON CONFLICT (chunk_id) DO UPDATE SET model = excluded.model, model_id = excluded.model_id, vector = excluded.vector`,
+				j.id, e.ModelName(), e.ModelID(), encodeVector(j.vec)); err != nil {
+				return err
+			}
+		}
+		w.embedded += len(jobs)
+		return nil
+	})
+}
+
+// embedJobs reads the chunks to embed and makes their texts.
+func (db *DB) embedJobs(ctx context.Context, ids []int64) ([]embedJob, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, kind, path, title, content FROM chunks WHERE id IN (`+
+		placeholders(len(ids))+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	jobs := make([]embedJob, 0, len(ids))
+	for rows.Next() {
+		var j embedJob
+		var kind, path, title, content string
+		if err := rows.Scan(&j.id, &kind, &path, &title, &content); err != nil {
+			return nil, err
+		}
+		j.text = embedText(kind, path, title, content)
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// encodeVector stores a vector as little-endian float32s.
+func encodeVector(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+	}
+	return b
+}
+
+// decodeVector appends the float32s in b to dst; ok is false when b is
+// not a whole number of float32s of the expected dimension.
+func decodeVector(dst []float32, b []byte, dims int) ([]float32, bool) {
+	if len(b) != 4*dims {
+		return dst, false
+	}
+	for i := 0; i < dims; i++ {
+		dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+	}
+	return dst, true
+}
+
+// EmbeddingInfo says which model made an index's vectors.
+type EmbeddingInfo struct {
+	Model   string `json:"model"`
+	ModelID string `json:"model_id"`
+	Vectors int    `json:"vectors"`
+	Chunks  int    `json:"chunks"` // all chunks, embedded or not
+}
+
+// Embeddings reports the model behind most of the index's vectors (a
+// scrape leaves only one), or a zero Model when there are none.
+func (db *DB) Embeddings(ctx context.Context) (EmbeddingInfo, error) {
+	var info EmbeddingInfo
+	err := db.sql.QueryRowContext(ctx, `SELECT model, model_id, count(*) FROM embeddings
+		GROUP BY model_id ORDER BY count(*) DESC LIMIT 1`).Scan(&info.Model, &info.ModelID, &info.Vectors)
+	if err != nil && err != sql.ErrNoRows {
+		return info, fmt.Errorf("index: %s: %w", db.path, err)
+	}
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM chunks`).Scan(&info.Chunks); err != nil {
+		return info, fmt.Errorf("index: %s: %w", db.path, err)
+	}
+	return info, nil
+}
