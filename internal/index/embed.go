@@ -206,3 +206,16 @@ func (db *DB) Embeddings(ctx context.Context) (EmbeddingInfo, error) {
 	}
 	return info, nil
 }
+
+// EmbeddingModel names the model that made the index's newest vector
+// (a scrape leaves vectors of one model only), or "" when there are none.
+func (db *DB) EmbeddingModel(ctx context.Context) (name, id string, err error) {
+	err = db.sql.QueryRowContext(ctx, `SELECT model, model_id FROM embeddings ORDER BY id DESC LIMIT 1`).Scan(&name, &id)
+	if err == sql.ErrNoRows {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", searchErr(ctx, db, err)
+	}
+	return name, id, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode"
@@ -27,6 +28,11 @@ type LexicalQuery struct {
 	// so operators, column filters, quotes and parentheses in them are
 	// inert; it is the tokenizer that splits and folds them.
 	Terms []string
+	// Phrases are runs of adjacent words, such as the parts of an
+	// identifier ("compare digest" for compare_digest). Chunks holding
+	// any of them rank first, by BM25 among themselves; the terms' own
+	// ranking follows.
+	Phrases []string
 	// All requires every term to match (AND); by default any term does
 	// (OR) and BM25 ranks chunks matching more of them higher.
 	All bool
@@ -65,6 +71,31 @@ func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) 
 		tokens = 24
 	}
 	tokens = min(tokens, 64)
+	var hits []Hit
+	if phrases := ftsMatch(q.Phrases, false); phrases != "" {
+		exact, err := db.searchFTS(ctx, phrases, q, tokens, limit)
+		if err != nil {
+			return nil, err
+		}
+		hits = exact
+	}
+	rest, err := db.searchFTS(ctx, match, q, tokens, limit)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range rest {
+		if len(hits) == limit {
+			break
+		}
+		if !slices.ContainsFunc(hits, func(e Hit) bool { return e.ChunkID == h.ChunkID }) {
+			hits = append(hits, h)
+		}
+	}
+	return hits, nil
+}
+
+// searchFTS runs one FTS5 query, best BM25 first.
+func (db *DB) searchFTS(ctx context.Context, match string, q LexicalQuery, tokens, limit int) ([]Hit, error) {
 	where := `chunks_fts MATCH ?`
 	if TestHookSlowSearch.Load() {
 		where += slowClause

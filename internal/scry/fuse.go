@@ -9,7 +9,8 @@ import (
 )
 
 // RRFK is reciprocal rank fusion's k: a result's score is the sum, over
-// the ranked lists it appears in, of 1/(RRFK + rank), rank counted from 1.
+// the ranked lists it appears in, of weight/(RRFK + rank), rank counted
+// from 1, weight the list's retriever's (1 when unlisted).
 const RRFK = 60
 
 // ranked is one retriever's hits from one project, best first.
@@ -30,7 +31,7 @@ type fused struct {
 // different projects interleave by rank, the raw score (BM25) deciding
 // between equal ranks. The first list to mention a chunk supplies its
 // fields (lists are ordered lexical first, for its marked snippet).
-func fuse(lists []ranked, limit int) []Result {
+func fuse(lists []ranked, limit int, weights map[string]float64) []Result {
 	type key struct {
 		src int
 		id  int64
@@ -46,10 +47,15 @@ func fuse(lists []ranked, limit int) []Result {
 				byKey[k] = f
 				all = append(all, f)
 			}
-			f.Score += 1 / float64(RRFK+i+1)
+			w, ok := weights[l.retriever]
+			if !ok {
+				w = 1
+			}
+			f.Score += w / float64(RRFK+i+1)
 			f.raw = max(f.raw, h.Score)
 			if !slices.Contains(f.Sources, l.retriever) {
 				f.Sources = append(f.Sources, l.retriever)
+				f.Ranks[l.retriever] = i + 1
 			}
 		}
 	}
@@ -82,6 +88,7 @@ func resultOf(project string, h index.Hit) Result {
 		StartLine: h.StartLine,
 		EndLine:   h.EndLine,
 		Snippet:   h.Snippet,
+		Ranks:     map[string]int{},
 		chunkID:   h.ChunkID,
 	}
 }

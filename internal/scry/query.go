@@ -43,6 +43,10 @@ type Query struct {
 	Text      string   // the query as given
 	Terms     []string // distinct lower-cased words, in order
 	Truncated bool     // more than MaxTerms words: the rest were dropped
+	// Identifiers are the query's dotted or snake_case names
+	// ("os.path.join", "compare_digest"), searched as phrases as well as
+	// word by word, so that the chunks holding the exact name rank first.
+	Identifiers []string
 }
 
 // ParseQuery splits text into words: runs of letters, digits and combining
@@ -79,5 +83,27 @@ func ParseQuery(text string) (Query, error) {
 	if len(q.Terms) == 0 {
 		return Query{}, ErrEmptyQuery
 	}
+	q.Identifiers = identifiers(text)
 	return q, nil
+}
+
+// identifiers finds words joined by '_', '.' or "::" in text, at most
+// MaxTerms of them.
+func identifiers(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range strings.FieldsFunc(strings.ToValidUTF8(text, " "), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '_' && r != '.' && r != ':'
+	}) {
+		words := strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+		if len(words) < 2 || len(out) == MaxTerms {
+			continue
+		}
+		id := strings.ToLower(strings.Join(words, " "))
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -33,6 +33,7 @@ func (Lexical) Name() string { return ModeLexical }
 func (Lexical) Retrieve(ctx context.Context, src Source, q Query, limit int) ([]index.Hit, error) {
 	return src.Index.SearchLexical(ctx, index.LexicalQuery{
 		Terms:     q.Terms,
+		Phrases:   q.Identifiers,
 		Limit:     limit,
 		MarkStart: MarkStart,
 		MarkEnd:   MarkEnd,

@@ -102,12 +102,12 @@ func TestResponseJSON(t *testing.T) {
 		t.Errorf("json: %s", b)
 	}
 	res := m["results"].([]any)[0].(map[string]any)
-	for _, k := range []string{"id", "project", "path", "kind", "title", "start_line", "end_line", "snippet", "score", "sources"} {
+	for _, k := range []string{"id", "project", "path", "kind", "title", "start_line", "end_line", "snippet", "score", "sources", "ranks"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("result lacks %q: %s", k, b)
 		}
 	}
-	if len(res) != 10 {
+	if len(res) != 11 {
 		t.Errorf("result has extra keys: %s", b)
 	}
 	if !strings.Contains(string(b), "«quasar»") {
@@ -226,7 +226,7 @@ func (reversed) Retrieve(ctx context.Context, src Source, q Query, limit int) ([
 // TestHybridFusion: a second retriever slots in, and RRF combines them.
 func TestHybridFusion(t *testing.T) {
 	src := fixture(t)
-	s := &Searcher{Lexical: Lexical{}, Semantic: reversed{}}
+	s := &Searcher{Lexical: Lexical{}, Semantic: reversed{}, Weights: map[string]float64{ModeLexical: 1, ModeSemantic: 0.5}}
 	q := "zephyr install quasar"
 	lex, err := s.Search(ctx, Request{Query: q, Projects: []Source{src}, Mode: "lexical"})
 	if err != nil {
@@ -247,9 +247,13 @@ func TestHybridFusion(t *testing.T) {
 		if !strings.Contains(r.Snippet, MarkStart) {
 			t.Errorf("snippet lost its marks: %q", r.Snippet)
 		}
-		// Ranks i (lexical) and n-1-i (semantic): 1/(61+i) + 1/(60+n-i).
+		// Ranks i (lexical) and n-1-i (semantic), weighted 1 and 0.5:
+		// 1/(61+i) + 0.5/(60+n-i).
 		i := slices.IndexFunc(lex.Results, func(l Result) bool { return l.ID == r.ID })
-		want := 1/float64(RRFK+i+1) + 1/float64(RRFK+n-i)
+		want := 1/float64(RRFK+i+1) + 0.5/float64(RRFK+n-i)
+		if r.Ranks[ModeLexical] != i+1 || r.Ranks[ModeSemantic] != n-i {
+			t.Errorf("%s: ranks %v, want lexical %d semantic %d", r.ID, r.Ranks, i+1, n-i)
+		}
 		if diff := r.Score - want; diff > 1e-12 || diff < -1e-12 {
 			t.Errorf("%s: score %v, want %v", r.ID, r.Score, want)
 		}

@@ -1,0 +1,131 @@
+package scry
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/patina-dev/patina/internal/index"
+	"github.com/patina-dev/patina/internal/index/indextest"
+	"github.com/patina-dev/patina/internal/paths"
+)
+
+// models hands out one embedder, or an error.
+type models struct {
+	e   index.Embedder
+	err error
+}
+
+func (m models) Model(ctx context.Context, name string) (index.Embedder, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	return m.e, nil
+}
+
+func embeddedTree(t *testing.T, name string, e index.Embedder, files map[string]string) Source {
+	t.Helper()
+	root := t.TempDir()
+	indextest.WriteFiles(t, root, files)
+	if _, err := index.Scrape(ctx, root, index.ScrapeOptions{Embedder: e}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := index.OpenReadOnly(paths.ProjectIndex(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return Source{Name: name, Index: db}
+}
+
+var semanticFiles = map[string]string{
+	"vault.md":  "# Vault\n\nSecrets are encrypted to an age recipient.\n",
+	"socket.md": "# Socket\n\nThe daemon listens on a unix socket in a private directory.\n",
+	"keys.md":   "# Keys\n\nRotate the vault key and re-encrypt every secret.\n",
+}
+
+func TestSemanticAndHybrid(t *testing.T) {
+	e := &indextest.WordEmbedder{Name: "words", ID: "w1", Dims: 64}
+	src := embeddedTree(t, "p", e, semanticFiles)
+	s := NewHybridSearcher(models{e: e})
+
+	// "encrypted" appears in vault.md only; the word-bag model finds
+	// vault.md and keys.md (sharing "vault") for a query lexical search
+	// matches once.
+	sem, err := s.Search(ctx, Request{Query: "vault encrypted", Projects: []Source{src}, Mode: ModeSemantic})
+	if err != nil || sem.Mode != ModeSemantic || sem.Degraded || sem.Count == 0 {
+		t.Fatalf("semantic: %+v %v", sem, err)
+	}
+	if sem.Results[0].Path != "vault.md" || !slices.Equal(sem.Results[0].Sources, []string{ModeSemantic}) || sem.Results[0].Ranks[ModeSemantic] != 1 {
+		t.Fatalf("semantic top result %+v, want vault.md found by semantic at rank 1", sem.Results[0])
+	}
+	hyb, err := s.Search(ctx, Request{Query: "vault encrypted", Projects: []Source{src}})
+	if err != nil || hyb.Mode != ModeHybrid || hyb.Degraded {
+		t.Fatalf("default mode with a model: %+v %v", hyb, err)
+	}
+	top := hyb.Results[0]
+	if top.Path != "vault.md" || !slices.Equal(top.Sources, []string{ModeLexical, ModeSemantic}) ||
+		top.Ranks[ModeLexical] != 1 || top.Ranks[ModeSemantic] != 1 {
+		t.Fatalf("hybrid top %+v: want vault.md, first in both lists", top)
+	}
+	if want := DefaultWeights[ModeLexical]/float64(RRFK+1) + DefaultWeights[ModeSemantic]/float64(RRFK+1); top.Score != want {
+		t.Errorf("hybrid score %v, want %v", top.Score, want)
+	}
+}
+
+// Every reason semantic search cannot run degrades to lexical with a note
+// naming it; nothing fails.
+func TestSemanticFallback(t *testing.T) {
+	e := &indextest.WordEmbedder{Name: "words", ID: "w1", Dims: 64}
+	embedded := embeddedTree(t, "emb", e, semanticFiles)
+	plain := tree(t, "plain", semanticFiles)
+	other := &indextest.WordEmbedder{Name: "words", ID: "w2", Dims: 64}
+	for _, tc := range []struct {
+		name   string
+		src    Source
+		models Models
+		note   string
+	}{
+		{"no embeddings", plain, models{e: e}, "project plain has no embeddings"},
+		{"model fails to load", embedded, models{err: errors.New("model use-lite: model.onnx: sha256 mismatch")}, "sha256 mismatch"},
+		{"model changed since scrape", embedded, models{e: other}, "another version of model words"},
+	} {
+		for _, mode := range []string{ModeSemantic, ModeHybrid, ""} {
+			resp, err := NewHybridSearcher(tc.models).Search(ctx, Request{Query: "vault encrypted", Projects: []Source{tc.src}, Mode: mode})
+			if err != nil {
+				t.Fatalf("%s, mode %q: %v", tc.name, mode, err)
+			}
+			if !resp.Degraded || resp.Count == 0 || !strings.Contains(strings.Join(resp.Notes, "\n"), tc.note) {
+				t.Errorf("%s, mode %q: %+v; want degraded lexical results and a note with %q", tc.name, mode, resp, tc.note)
+			}
+			for _, r := range resp.Results {
+				if !slices.Equal(r.Sources, []string{ModeLexical}) {
+					t.Errorf("%s: result from %v", tc.name, r.Sources)
+				}
+			}
+		}
+	}
+}
+
+// An identifier query ranks the chunk holding the exact name above chunks
+// holding its words apart, even when those mention the words more often.
+func TestIdentifierPhrase(t *testing.T) {
+	files := map[string]string{
+		"apart.py": "def digest_compare(x, y):\n    # compare the hash, then digest the comparison\n    return compare(y) or digest(x)\n",
+		"exact.py": "x = 1\ny = compare_digest(a, b)\n",
+	}
+	for _, w := range []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"} {
+		files[w+".py"] = w + " = 1\n"
+	}
+	src := tree(t, "ids", files)
+	q, err := ParseQuery("how to use hmac.compare_digest safely")
+	if err != nil || !slices.Equal(q.Identifiers, []string{"hmac compare digest"}) {
+		t.Fatalf("ParseQuery identifiers = %q, %v", q.Identifiers, err)
+	}
+	resp, err := Search(ctx, Request{Query: "compare_digest", Projects: []Source{src}, Mode: ModeLexical})
+	if err != nil || resp.Count != 2 || resp.Results[0].Path != "exact.py" {
+		t.Fatalf("compare_digest: %+v %v; want exact.py first", resp, err)
+	}
+}
