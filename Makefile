@@ -1,5 +1,7 @@
 # Patina: `make run` sets up, builds and runs the daemon; `make test` runs
-# the whole suite. Both install what is missing first (packaging/scripts/deps.sh).
+# the whole suite. Both install what is missing first: packages
+# (packaging/scripts/deps.sh), then ONNX Runtime and the default embedding
+# model into the cache dir (packaging/scripts/models.sh).
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -10,12 +12,18 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/patina-dev/patina/internal/buildinfo.Version=$(VERSION)
 BIN     := bin/patina
 
-.PHONY: all deps build run test vet bench security-score clean
+.PHONY: all deps models build run test vet bench security-score clean
 
 all: build
 
 deps:
 	@packaging/scripts/deps.sh
+	@packaging/scripts/models.sh
+
+# ONNX Runtime and the USE-lite model, fetched, converted and checked
+# against pinned sha256 values; a no-op (no network) once in place.
+models:
+	@packaging/scripts/models.sh
 
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/patina
