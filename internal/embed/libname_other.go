@@ -1,0 +1,6 @@
+//go:build !darwin
+
+package embed
+
+// runtimeLibName is the provisioned ONNX Runtime library's file name.
+const runtimeLibName = "libonnxruntime.so.1"

@@ -1,0 +1,433 @@
+package embed
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/patina-dev/patina/internal/paths"
+)
+
+// DefaultModel is the model scry uses unless told otherwise.
+const DefaultModel = "use-lite"
+
+// The model families: how text becomes the graph's inputs and how its
+// output becomes one vector.
+const (
+	// FamilyUSELite is the Universal Sentence Encoder lite: a SentencePiece
+	// vocab.json, sparse inputs indices [N,2] (row, position) and values
+	// [N], output embeddings [B,D].
+	FamilyUSELite = "use-lite"
+	// FamilyBERT is a BERT-style encoder: a WordPiece vocab.txt, inputs
+	// input_ids, attention_mask and (when the graph has it) token_type_ids,
+	// each [B,L]; the output [B,L,D] is mean-pooled over the mask.
+	FamilyBERT = "bert"
+)
+
+// File roles in a manifest.
+const (
+	RoleONNX  = "onnx"
+	RoleVocab = "vocab"
+)
+
+// manifestName is a user-added model's manifest, in its directory.
+const manifestName = "manifest.json"
+
+// Limits on what a manifest may say.
+const (
+	maxNameLen   = 64
+	maxMaxTokens = 8192
+	maxDims      = 8192
+)
+
+// ErrUnavailable is wrapped by every error that means "no semantic search
+// here": no model, no runtime, a missing file or a wrong hash. Callers fall
+// back to lexical search on errors.Is(err, ErrUnavailable).
+var ErrUnavailable = errors.New("embeddings unavailable")
+
+// File is one file of a model, with the SHA-256 it must have.
+type File struct {
+	Role   string `json:"role"` // RoleONNX or RoleVocab
+	Name   string `json:"name"` // file name inside the model's directory
+	SHA256 string `json:"sha256"`
+}
+
+// Manifest describes a model: its files, their pinned hashes, and the shape
+// of what it produces.
+type Manifest struct {
+	Name      string `json:"name"`
+	Family    string `json:"family"`
+	Dims      int    `json:"dims"`
+	MaxTokens int    `json:"max_tokens"`
+	Files     []File `json:"files"`
+	Dir       string `json:"-"` // where the files are
+}
+
+// builtin is the default model, provisioned by `make models`
+// (packaging/scripts/models.sh pins the same hashes).
+func builtin() (*Manifest, error) {
+	cache, err := paths.Cache()
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w: %v", DefaultModel, ErrUnavailable, err)
+	}
+	return &Manifest{
+		Name:   DefaultModel,
+		Family: FamilyUSELite,
+		Dims:   512,
+		// The graph reads the first 128 ids and ignores the rest (its
+		// output for 128 ids and for 2,000 is the same), so there is no
+		// point in feeding it more.
+		MaxTokens: 128,
+		Files: []File{
+			{RoleONNX, "model.onnx", "eac17d707ffe3062c3f32b574b892212065f308fcc06f46a63c67dc296a7f327"},
+			{RoleVocab, "vocab.json", "1ad860b9720c16cd48e666d664a556b2515c04f5a26a4b53c0372427913b1b8e"},
+		},
+		Dir: filepath.Join(cache, "models", DefaultModel),
+	}, nil
+}
+
+// Builtin reports whether m is the provisioned default model (whose files
+// `make models` restores) rather than a user-added one.
+func (m *Manifest) Builtin() bool { return m.Name == DefaultModel }
+
+// ID is the model's identity, stored next to every embedding it makes: the
+// hex SHA-256 of these lines, each ending in "\n":
+//
+//	patina-model/1
+//	name=NAME
+//	family=FAMILY
+//	dims=DIMS
+//	max_tokens=MAX
+//	file=ROLE SHA256        (one per file, sorted by role)
+//
+// It changes exactly when the vectors a model makes could change.
+func (m *Manifest) ID() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "patina-model/1\nname=%s\nfamily=%s\ndims=%d\nmax_tokens=%d\n", m.Name, m.Family, m.Dims, m.MaxTokens)
+	files := append([]File(nil), m.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Role < files[j].Role })
+	for _, f := range files {
+		fmt.Fprintf(&b, "file=%s %s\n", f.Role, f.SHA256)
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+// Path is the file with the given role, or "" if the manifest has none.
+func (m *Manifest) Path(role string) string {
+	for _, f := range m.Files {
+		if f.Role == role {
+			return filepath.Join(m.Dir, f.Name)
+		}
+	}
+	return ""
+}
+
+// Verify hashes every file of the model. Each missing or mismatching file
+// is one *FileError; more than one are joined on one line (errors.As and
+// errors.Is see each). Every error wraps ErrUnavailable.
+func (m *Manifest) Verify() error {
+	var errs []error
+	for _, f := range m.Files {
+		if _, err := m.check(f, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return joined(errs)
+}
+
+// read returns the content of the file with role, after checking its hash:
+// the bytes checked are the bytes used.
+func (m *Manifest) read(role string) ([]byte, error) {
+	for _, f := range m.Files {
+		if f.Role == role {
+			return m.check(f, true)
+		}
+	}
+	return nil, fmt.Errorf("model %s: %w: the manifest lists no %s file", m.Name, ErrUnavailable, role)
+}
+
+// check hashes f, returning its content when keep is set.
+func (m *Manifest) check(f File, keep bool) ([]byte, error) {
+	path := filepath.Join(m.Dir, f.Name)
+	got, data, err := hashFile(path, keep)
+	if err != nil {
+		return nil, &FileError{Model: m.Name, Path: path, Want: f.SHA256, Err: err, hint: m.fixHint()}
+	}
+	if got != f.SHA256 {
+		return nil, &FileError{Model: m.Name, Path: path, Want: f.SHA256, Got: got, hint: m.fixHint()}
+	}
+	return data, nil
+}
+
+func (m *Manifest) fixHint() string {
+	if m.Builtin() {
+		return "run `make models`"
+	}
+	return fmt.Sprintf("add it again with `patina model add --name %s …`", m.Name)
+}
+
+// FileError is a model or runtime file that is missing, unreadable or has
+// the wrong hash. It wraps ErrUnavailable.
+type FileError struct {
+	Model string // model name, or "" for the ONNX Runtime library
+	Path  string
+	Want  string // pinned sha256
+	Got   string // actual sha256, when the file could be read
+	Err   error  // why it could not be read
+	hint  string
+}
+
+func (e *FileError) Error() string {
+	what := "onnx runtime"
+	if e.Model != "" {
+		what = "model " + e.Model
+	}
+	switch {
+	case errors.Is(e.Err, fs.ErrNotExist):
+		return fmt.Sprintf("%s: %s: missing (expected sha256 %s); %s", what, e.Path, e.Want, e.hint)
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %s: %v (expected sha256 %s)", what, e.Path, unwrapPath(e.Err), e.Want)
+	}
+	return fmt.Sprintf("%s: %s: sha256 is %s, expected %s; %s", what, e.Path, e.Got, e.Want, e.hint)
+}
+
+func (e *FileError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrUnavailable, e.Err}
+	}
+	return []error{ErrUnavailable}
+}
+
+// unwrapPath drops the path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// joined is several errors on one line, "; "-separated.
+type joined []error
+
+func (j joined) Error() string {
+	s := make([]string, len(j))
+	for i, e := range j {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+func (j joined) Unwrap() []error { return j }
+
+// maxFileSize bounds what a model file may be; the bigger common encoders
+// are a few hundred MB.
+const maxFileSize = 4 << 30
+
+// hashFile returns the hex SHA-256 of a regular file and, when keep is set,
+// its content.
+func hashFile(path string, keep bool) (string, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return "", nil, errors.New("not a regular file")
+	}
+	if st.Size() > maxFileSize {
+		return "", nil, fmt.Errorf("larger than %d bytes", int64(maxFileSize))
+	}
+	h := sha256.New()
+	if !keep {
+		if _, err := io.Copy(h, f); err != nil {
+			return "", nil, err
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil, nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(st.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxFileSize+1)); err != nil {
+		return "", nil, err
+	}
+	if int64(buf.Len()) > maxFileSize {
+		return "", nil, fmt.Errorf("larger than %d bytes", int64(maxFileSize))
+	}
+	data := buf.Bytes()
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil)), data, nil
+}
+
+// namePattern is what a user-added model may be called: it names a
+// directory, so no separators, no leading dot.
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// ValidName checks a name for a user-added model.
+func ValidName(name string) error {
+	switch {
+	case name == DefaultModel:
+		return fmt.Errorf("model name %q is the built-in model's", name)
+	case len(name) > maxNameLen:
+		return fmt.Errorf("model name %q is longer than %d characters", name, maxNameLen)
+	case !namePattern.MatchString(name):
+		return fmt.Errorf("model name %q must be lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+var hexPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// validate checks a manifest read from disk: it must describe exactly one
+// ONNX graph and one vocabulary, by plain file names, with well-formed
+// hashes and sane sizes.
+func (m *Manifest) validate() error {
+	if err := ValidName(m.Name); err != nil {
+		return err
+	}
+	switch m.Family {
+	case FamilyUSELite, FamilyBERT:
+	default:
+		return fmt.Errorf("unknown family %q (want %s or %s)", m.Family, FamilyUSELite, FamilyBERT)
+	}
+	if m.Dims < 1 || m.Dims > maxDims {
+		return fmt.Errorf("dims %d out of range 1..%d", m.Dims, maxDims)
+	}
+	if m.MaxTokens < minTokens(m.Family) || m.MaxTokens > maxMaxTokens {
+		return fmt.Errorf("max_tokens %d out of range %d..%d", m.MaxTokens, minTokens(m.Family), maxMaxTokens)
+	}
+	seen := map[string]bool{}
+	for _, f := range m.Files {
+		if f.Role != RoleONNX && f.Role != RoleVocab {
+			return fmt.Errorf("file %q has unknown role %q", f.Name, f.Role)
+		}
+		if seen[f.Role] {
+			return fmt.Errorf("more than one %s file", f.Role)
+		}
+		seen[f.Role] = true
+		if f.Name == "" || f.Name == "." || f.Name == ".." || f.Name == manifestName || strings.ContainsAny(f.Name, `/\`) {
+			return fmt.Errorf("file name %q is not a plain file name", f.Name)
+		}
+		if !hexPattern.MatchString(f.SHA256) {
+			return fmt.Errorf("file %q: sha256 %q is not 64 lower-case hex digits", f.Name, f.SHA256)
+		}
+	}
+	if !seen[RoleONNX] || !seen[RoleVocab] {
+		return errors.New("a model needs one onnx and one vocab file")
+	}
+	return nil
+}
+
+// minTokens is the shortest max_tokens that leaves room for text: BERT
+// spends two on [CLS] and [SEP].
+func minTokens(family string) int {
+	if family == FamilyBERT {
+		return 3
+	}
+	return 1
+}
+
+// Find returns the named model's manifest: the built-in default, or a
+// user-added model from paths.Models()/NAME/manifest.json. It does not
+// check the files (Verify and Open do). An unknown name wraps
+// ErrUnavailable.
+func Find(name string) (*Manifest, error) {
+	if name == DefaultModel {
+		return builtin()
+	}
+	if err := ValidName(name); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	dir, err := paths.Models()
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w: %v", name, ErrUnavailable, err)
+	}
+	return readManifest(filepath.Join(dir, name))
+}
+
+// readManifest loads and validates DIR/manifest.json; the manifest's name
+// must be the directory's.
+func readManifest(dir string) (*Manifest, error) {
+	name := filepath.Base(dir)
+	path := filepath.Join(dir, manifestName)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("model %s: %w: not installed (no %s); see `patina model list`", name, ErrUnavailable, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w: %v", name, ErrUnavailable, err)
+	}
+	var m Manifest
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("model %s: %w: %s: %v", name, ErrUnavailable, path, err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("model %s: %w: %s: %v", name, ErrUnavailable, path, err)
+	}
+	if m.Name != name {
+		return nil, fmt.Errorf("model %s: %w: %s names model %q", name, ErrUnavailable, path, m.Name)
+	}
+	m.Dir = dir
+	return &m, nil
+}
+
+// List returns the built-in model and then every user-added model, by
+// name. A directory under paths.Models() whose manifest cannot be read is
+// left out and named in the error, which comes with the models that could
+// be read.
+func List() ([]*Manifest, error) {
+	b, err := builtin()
+	if err != nil {
+		return nil, err
+	}
+	out := []*Manifest{b}
+	dir, err := paths.Models()
+	if err != nil {
+		return out, err
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("models: %w", err)
+	}
+	var errs []error
+	for _, e := range entries { // ReadDir sorts by name
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue // a dot-directory is an `add` in progress
+		}
+		m, err := readManifest(filepath.Join(dir, e.Name()))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(errs) > 0 {
+		return out, joined(errs)
+	}
+	return out, nil
+}
