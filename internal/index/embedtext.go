@@ -67,11 +67,9 @@ func codeGist(b *strings.Builder, code string) {
 			}
 		case strings.HasPrefix(t, `"""`) || strings.HasPrefix(t, `'''`) ||
 			strings.HasPrefix(t, `r"""`) || strings.HasPrefix(t, `r'''`):
-			q := `"""`
-			if strings.Contains(t[:4], `'''`) {
-				q = `'''`
-			}
-			t = strings.TrimPrefix(strings.TrimPrefix(t, "r"), q)
+			t = strings.TrimPrefix(t, "r")
+			q := t[:3] // """ or '''
+			t = t[3:]
 			if i := strings.Index(t, q); i >= 0 {
 				t = t[:i]
 			} else {

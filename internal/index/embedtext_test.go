@@ -49,3 +49,30 @@ func TestEmbedTextDocAndBounds(t *testing.T) {
 		t.Errorf("long text not cut to a valid %d-byte prefix: %d bytes, valid=%v", maxEmbedTextBytes, len(got), utf8.ValidString(got))
 	}
 }
+
+// Docstring quotes in every position, alone or unbalanced, must not trip
+// the extractor (a bare `"""` line once sliced past its end).
+func TestEmbedTextDocstringEdges(t *testing.T) {
+	for _, code := range []string{`"""`, `'''`, `r"""`, `r'''`, "\"\"\"\n", "'''x'''", "r'''raw'''\n", "\"\"\"open\nnever closed",
+		"def f():\n    \"\"\"\n    Text.\n    \"\"\"\n", "def f():\n    '''One.''' \n"} {
+		embedText(KindCode, "a.py", "a.py: f", code) // must not panic
+	}
+	if got := embedText(KindCode, "a.py", "a.py: f", "def f():\n    \"\"\"\n    Text.\n    \"\"\"\n"); strings.Contains(got, `"""`) || !strings.Contains(got, "Text.") {
+		t.Errorf("multi-line docstring: %q", got)
+	}
+	if got := embedText(KindCode, "a.py", "a.py: f", "def f():\n    '''One.''' \n"); !strings.Contains(got, "One.") {
+		t.Errorf("single-line ''' docstring lost: %q", got)
+	}
+}
+
+func FuzzEmbedText(f *testing.F) {
+	for _, s := range []string{`"""`, "r'''", "# c\ndef f(): pass", "/* x */\nfunc F() {", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		got := embedText(KindCode, "a.go", "a.go: F", code)
+		if len(got) > maxEmbedTextBytes {
+			t.Fatalf("embed text of %d bytes", len(got))
+		}
+	})
+}
