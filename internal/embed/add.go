@@ -143,7 +143,7 @@ func Add(ctx context.Context, o AddOptions) (*Manifest, error) {
 
 // check fills in defaults and refuses malformed options.
 func (o *AddOptions) check() error {
-	if err := ValidName(o.Name); err != nil {
+	if err := validUserName(o.Name); err != nil {
 		return err
 	}
 	if o.Family == "" {

@@ -283,11 +283,12 @@ func hashFile(path string, keep bool) (string, []byte, error) {
 // directory, so no separators, no leading dot.
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
-// ValidName checks a name for a user-added model.
+// ValidName checks a model name: lower-case letters, digits, '.', '_' and
+// '-', starting with a letter or digit, at most 64 characters. It names a
+// directory, so it has no separators and no leading dot. The built-in
+// model's name is valid (as a name to ask for); Add refuses it.
 func ValidName(name string) error {
 	switch {
-	case name == DefaultModel:
-		return fmt.Errorf("model name %q is the built-in model's", name)
 	case len(name) > maxNameLen:
 		return fmt.Errorf("model name %q is longer than %d characters", name, maxNameLen)
 	case !namePattern.MatchString(name):
@@ -296,13 +297,22 @@ func ValidName(name string) error {
 	return nil
 }
 
+// validUserName checks a name for a user-added model: a valid name that
+// is not the built-in model's.
+func validUserName(name string) error {
+	if name == DefaultModel {
+		return fmt.Errorf("model name %q is the built-in model's", name)
+	}
+	return ValidName(name)
+}
+
 var hexPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // validate checks a manifest read from disk: it must describe exactly one
 // ONNX graph and one vocabulary, by plain file names, with well-formed
 // hashes and sane sizes.
 func (m *Manifest) validate() error {
-	if err := ValidName(m.Name); err != nil {
+	if err := validUserName(m.Name); err != nil {
 		return err
 	}
 	switch m.Family {

@@ -137,6 +137,13 @@ func TestEmbedModelRuntimeErrors(t *testing.T) {
 // Find reads a user model's manifest strictly; List names the models it
 // could not read.
 func TestEmbedModelFind(t *testing.T) {
+	// The built-in model's name is a valid name to ask for (scrape
+	// --model use-lite); only Add refuses it.
+	for _, name := range []string{DefaultModel, "all-minilm-l6-v2", "bge-small-en-v1.5", "m_1"} {
+		if err := ValidName(name); err != nil {
+			t.Errorf("ValidName(%q): %v", name, err)
+		}
+	}
 	home := t.TempDir()
 	t.Setenv("PATINA_HOME", home)
 	for name, want := range map[string]string{
