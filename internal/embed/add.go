@@ -56,7 +56,11 @@ func Add(ctx context.Context, o AddOptions) (*Manifest, error) {
 	if _, err := os.Lstat(dest); err == nil {
 		return nil, fmt.Errorf("model %s: %w in %s", o.Name, ErrExists, dest)
 	}
-	// Hash first: a wrong file is refused before anything is written.
+	// Hash first: a wrong file is refused before anything is written. So
+	// is a missing runtime, without which the model cannot be probed.
+	if _, err := VerifyRuntime(); err != nil {
+		return nil, err
+	}
 	if err := hashMatches(o.ONNX, o.SHA256); err != nil {
 		return nil, err
 	}
@@ -112,6 +116,15 @@ func Add(ctx context.Context, o AddOptions) (*Manifest, error) {
 	}
 	dims, err := probe(ctx, m)
 	if err != nil {
+		// Name the user's file, not the copy.
+		var fp *fileProblem
+		if errors.As(err, &fp) {
+			src := o.ONNX
+			if fp.path == m.Path(RoleVocab) {
+				src = o.Vocab
+			}
+			return nil, fmt.Errorf("model %s refused: %s: %v", o.Name, src, fp.err)
+		}
 		return nil, fmt.Errorf("model %s refused: %w", o.Name, err)
 	}
 	if o.Dims > 0 && dims != o.Dims {
@@ -202,7 +215,13 @@ func probe(ctx context.Context, m *Manifest) (int, error) {
 	long := strings.Repeat("a ", m.MaxTokens+2) // at least max_tokens ids once truncated
 	vs, err := e.Embed(ctx, []string{"hello", long})
 	if err != nil {
-		return 0, err
+		if ctx.Err() != nil {
+			return 0, err
+		}
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // without "model NAME: ", which the caller says
+		}
+		return 0, fmt.Errorf("embedding with it (up to %d tokens): %v", m.MaxTokens, err)
 	}
 	dims := len(vs[0])
 	if dims == 0 || dims > maxDims {

@@ -184,10 +184,10 @@ func TestEmbedAddRefuses(t *testing.T) {
 		{"malformed hash", AddOptions{Name: "m", ONNX: good, Vocab: vocab, SHA256: "abc"}, "not 64 hex digits"},
 		{"built-in name", AddOptions{Name: DefaultModel, ONNX: good, Vocab: vocab, SHA256: goodSum}, "built-in"},
 		{"path in name", AddOptions{Name: "../x", ONNX: good, Vocab: vocab, SHA256: goodSum}, "must be lower-case"},
-		{"not BERT", AddOptions{Name: "m", ONNX: bad, Vocab: vocab, SHA256: badSum}, `unexpected input "x"`},
+		{"not BERT", AddOptions{Name: "m", ONNX: bad, Vocab: vocab, SHA256: badSum}, "model m refused: " + bad + `: unexpected input "x"`},
 		{"wrong dims", AddOptions{Name: "m", ONNX: good, Vocab: vocab, SHA256: goodSum, Dims: 384}, "384"},
 		{"no vocab", AddOptions{Name: "m", ONNX: good, Vocab: filepath.Join(dir, "nope.txt"), SHA256: goodSum}, "nope.txt"},
-		{"vocab without [UNK]", AddOptions{Name: "m", ONNX: good, Vocab: good, SHA256: goodSum}, "[UNK]"},
+		{"vocab without [UNK]", AddOptions{Name: "m", ONNX: good, Vocab: good, SHA256: goodSum}, "model m refused: " + good + ": vocab.txt has no [UNK] token"},
 		{"unknown family", AddOptions{Name: "m", Family: "gpt", ONNX: good, Vocab: vocab, SHA256: goodSum}, "unknown family"},
 	}
 	for _, c := range cases {
@@ -198,6 +198,9 @@ func TestEmbedAddRefuses(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error spans lines: %q", err)
+			}
+			if errors.Is(err, ErrUnavailable) {
+				t.Errorf("a refused model is not a missing runtime: %v wraps ErrUnavailable", err)
 			}
 			entries, _ := os.ReadDir(filepath.Join(home, "models"))
 			if len(entries) != 0 {

@@ -53,10 +53,10 @@ type session interface {
 // session. Every error wraps ErrUnavailable.
 func Open(m *Manifest) (*Embedder, error) {
 	if m == nil {
-		return nil, fmt.Errorf("%w: no model", ErrUnavailable)
+		return nil, unavailablef("no model")
 	}
 	if m.Dims < 1 {
-		return nil, fmt.Errorf("model %s: %w: dims %d", m.Name, ErrUnavailable, m.Dims)
+		return nil, unavailablef("model %s: dims %d", m.Name, m.Dims)
 	}
 	return open(m)
 }
@@ -65,7 +65,7 @@ func Open(m *Manifest) (*Embedder, error) {
 // dims by embedding with it.
 func open(m *Manifest) (*Embedder, error) {
 	if m.MaxTokens < minTokens(m.Family) {
-		return nil, fmt.Errorf("model %s: %w: max_tokens %d", m.Name, ErrUnavailable, m.MaxTokens)
+		return nil, unavailablef("model %s: max_tokens %d", m.Name, m.MaxTokens)
 	}
 	vocab, err := m.read(RoleVocab)
 	if err != nil {
@@ -87,7 +87,7 @@ func open(m *Manifest) (*Embedder, error) {
 		err = fmt.Errorf("unknown family %q", m.Family)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w: %s: %v", m.Name, ErrUnavailable, m.Path(RoleVocab), err)
+		return nil, &fileProblem{m.Name, m.Path(RoleVocab), err}
 	}
 	graph, err := m.read(RoleONNX)
 	if err != nil {

@@ -11,10 +11,10 @@ import (
 	"testing"
 )
 
-// unavailable skips the test when something provisioned by `make models`
+// skipUnavailable skips the test when something provisioned by `make models`
 // (or the Debian packages the BERT graph builder needs) is missing, unless
 // CI=true: CI runs `make test`, which provisions, so there it is a failure.
-func unavailable(t testing.TB, err error) {
+func skipUnavailable(t testing.TB, err error) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%v (CI=true: `make test` should have provisioned it)", err)
@@ -27,7 +27,7 @@ func unavailable(t testing.TB, err error) {
 func requireRuntime(t testing.TB) {
 	t.Helper()
 	if _, err := VerifyRuntime(); err != nil {
-		unavailable(t, err)
+		skipUnavailable(t, err)
 	}
 }
 
@@ -40,7 +40,7 @@ func defaultModel(t testing.TB) *Manifest {
 		t.Fatal(err)
 	}
 	if err := m.Verify(); err != nil {
-		unavailable(t, err)
+		skipUnavailable(t, err)
 	}
 	return m
 }
@@ -62,7 +62,7 @@ func buildBERT(t testing.TB, dir, mode string) (string, string) {
 	t.Helper()
 	const python = "/usr/bin/python3" // Debian's, which sees python3-onnx
 	if err := exec.Command(python, "-c", "import onnx, numpy").Run(); err != nil {
-		unavailable(t, errors.New("building the test BERT graph needs Debian's python3-onnx and python3-numpy"))
+		skipUnavailable(t, errors.New("building the test BERT graph needs Debian's python3-onnx and python3-numpy"))
 	}
 	out := filepath.Join(dir, mode+".onnx")
 	cmd := exec.Command(python, "testdata/make_bert_test_model.py", out, mode)

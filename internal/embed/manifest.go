@@ -78,7 +78,7 @@ type Manifest struct {
 func builtin() (*Manifest, error) {
 	cache, err := paths.Cache()
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w: %v", DefaultModel, ErrUnavailable, err)
+		return nil, unavailablef("model %s: %v", DefaultModel, err)
 	}
 	return &Manifest{
 		Name:   DefaultModel,
@@ -160,7 +160,7 @@ func (m *Manifest) read(role string) ([]byte, error) {
 			return m.check(f, true)
 		}
 	}
-	return nil, fmt.Errorf("model %s: %w: the manifest lists no %s file", m.Name, ErrUnavailable, role)
+	return nil, unavailablef("model %s: the manifest lists no %s file", m.Name, role)
 }
 
 // check hashes f, returning its content when keep is set.
@@ -182,6 +182,28 @@ func (m *Manifest) fixHint() string {
 	}
 	return fmt.Sprintf("add it again with `patina model add --name %s …`", m.Name)
 }
+
+// unavailable wraps ErrUnavailable without saying so: its message says
+// what is missing or wrong instead.
+type unavailable struct{ err error }
+
+func (u unavailable) Error() string   { return u.err.Error() }
+func (u unavailable) Unwrap() []error { return []error{ErrUnavailable, u.err} }
+
+func unavailablef(format string, args ...any) error {
+	return unavailable{fmt.Errorf(format, args...)}
+}
+
+// fileProblem is a model file with its pinned hash that still cannot be
+// used: a vocabulary that does not parse, a graph ONNX Runtime refuses or
+// that does not look like its family's. It wraps ErrUnavailable.
+type fileProblem struct {
+	model, path string
+	err         error
+}
+
+func (e *fileProblem) Error() string   { return fmt.Sprintf("model %s: %s: %v", e.model, e.path, e.err) }
+func (e *fileProblem) Unwrap() []error { return []error{ErrUnavailable, e.err} }
 
 // FileError is a model or runtime file that is missing, unreadable or has
 // the wrong hash. It wraps ErrUnavailable.
@@ -366,11 +388,11 @@ func Find(name string) (*Manifest, error) {
 		return builtin()
 	}
 	if err := ValidName(name); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, unavailablef("%v", err)
 	}
 	dir, err := paths.Models()
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w: %v", name, ErrUnavailable, err)
+		return nil, unavailablef("model %s: %v", name, err)
 	}
 	return readManifest(filepath.Join(dir, name))
 }
@@ -382,22 +404,22 @@ func readManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, manifestName)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("model %s: %w: not installed (no %s); see `patina model list`", name, ErrUnavailable, path)
+		return nil, unavailablef("model %s: not installed (no %s); see `patina model list`", name, path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w: %v", name, ErrUnavailable, err)
+		return nil, unavailablef("model %s: %v", name, err)
 	}
 	var m Manifest
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("model %s: %w: %s: %v", name, ErrUnavailable, path, err)
+		return nil, unavailablef("model %s: %s: %v", name, path, err)
 	}
 	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("model %s: %w: %s: %v", name, ErrUnavailable, path, err)
+		return nil, unavailablef("model %s: %s: %v", name, path, err)
 	}
 	if m.Name != name {
-		return nil, fmt.Errorf("model %s: %w: %s names model %q", name, ErrUnavailable, path, m.Name)
+		return nil, unavailablef("model %s: %s names model %q", name, path, m.Name)
 	}
 	m.Dir = dir
 	return &m, nil

@@ -101,7 +101,7 @@ func TestEmbedModelRuntimeErrors(t *testing.T) {
 	t.Run("override missing", func(t *testing.T) {
 		t.Setenv(EnvRuntime, "/nonexistent/libonnxruntime.so.1")
 		err := openErr(m)
-		want := "onnx runtime: embeddings unavailable: $PATINA_ORT_LIB=/nonexistent/libonnxruntime.so.1: no such file or directory"
+		want := "onnx runtime: $PATINA_ORT_LIB=/nonexistent/libonnxruntime.so.1: no such file or directory"
 		if !errors.Is(err, ErrUnavailable) || err.Error() != want {
 			t.Errorf("got %v\nwant %s", err, want)
 		}

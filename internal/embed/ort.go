@@ -3,6 +3,7 @@
 package embed
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -31,11 +32,11 @@ func startRuntime() error {
 		return err
 	}
 	if ortLoaded != "" {
-		return fmt.Errorf("onnx runtime: %w: %s is already loaded in this process, cannot switch to %s", ErrUnavailable, ortLoaded, path)
+		return unavailablef("onnx runtime: %s is already loaded in this process, cannot switch to %s", ortLoaded, path)
 	}
 	ort.SetSharedLibraryPath(path)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-		return fmt.Errorf("onnx runtime: %w: %s: %v", ErrUnavailable, path, oneLine(err))
+		return unavailablef("onnx runtime: %s: %s", path, oneLine(err))
 	}
 	ortLoaded = path
 	return nil
@@ -48,7 +49,7 @@ func openSession(m *Manifest, graph []byte, pad int64) (session, error) {
 		return nil, err
 	}
 	fail := func(err error) error {
-		return fmt.Errorf("model %s: %w: %s: %v", m.Name, ErrUnavailable, m.Path(RoleONNX), oneLine(err))
+		return &fileProblem{m.Name, m.Path(RoleONNX), errors.New(oneLine(err))}
 	}
 	opts, err := ort.NewSessionOptions()
 	if err != nil {

@@ -1,7 +1,6 @@
 package embed
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -35,7 +34,7 @@ func RuntimePath() (string, error) {
 	}
 	cache, err := paths.Cache()
 	if err != nil {
-		return "", fmt.Errorf("onnx runtime: %w: %v", ErrUnavailable, err)
+		return "", unavailablef("onnx runtime: %v", err)
 	}
 	return filepath.Join(cache, "onnxruntime", RuntimeVersion, runtimeLibName), nil
 }
@@ -50,14 +49,14 @@ func VerifyRuntime() (string, error) {
 	}
 	if os.Getenv(EnvRuntime) != "" {
 		if _, err := os.Stat(path); err != nil {
-			return path, fmt.Errorf("onnx runtime: %w: $%s=%s: %v", ErrUnavailable, EnvRuntime, path, unwrapPath(err))
+			return path, unavailablef("onnx runtime: $%s=%s: %v", EnvRuntime, path, unwrapPath(err))
 		}
 		return path, nil
 	}
 	platform := runtime.GOOS + "/" + runtime.GOARCH
 	want, ok := runtimeSHA256[platform]
 	if !ok {
-		return path, fmt.Errorf("onnx runtime: %w: no provisioned ONNX Runtime for %s; set $%s to a libonnxruntime %s", ErrUnavailable, platform, EnvRuntime, RuntimeVersion)
+		return path, unavailablef("onnx runtime: none is provisioned for %s; set $%s to a libonnxruntime %s", platform, EnvRuntime, RuntimeVersion)
 	}
 	got, _, err := hashFile(path, false)
 	if err != nil {
