@@ -32,6 +32,7 @@ func root() *verb {
 			scrapeVerb(),
 			scryVerb(),
 			projectsVerb(),
+			modelVerb(),
 			mcpVerb(),
 			legacyServeVerb(),
 			versionVerb(),

@@ -187,8 +187,9 @@ func (m *Manifest) fixHint() string {
 // what is missing or wrong instead.
 type unavailable struct{ err error }
 
-func (u unavailable) Error() string   { return u.err.Error() }
-func (u unavailable) Unwrap() []error { return []error{ErrUnavailable, u.err} }
+func (u unavailable) Error() string        { return u.err.Error() }
+func (u unavailable) Unwrap() error        { return u.err }
+func (u unavailable) Is(target error) bool { return target == ErrUnavailable }
 
 func unavailablef(format string, args ...any) error {
 	return unavailable{fmt.Errorf(format, args...)}
@@ -202,8 +203,9 @@ type fileProblem struct {
 	err         error
 }
 
-func (e *fileProblem) Error() string   { return fmt.Sprintf("model %s: %s: %v", e.model, e.path, e.err) }
-func (e *fileProblem) Unwrap() []error { return []error{ErrUnavailable, e.err} }
+func (e *fileProblem) Error() string        { return fmt.Sprintf("model %s: %s: %v", e.model, e.path, e.err) }
+func (e *fileProblem) Unwrap() error        { return e.err }
+func (e *fileProblem) Is(target error) bool { return target == ErrUnavailable }
 
 // FileError is a model or runtime file that is missing, unreadable or has
 // the wrong hash. It wraps ErrUnavailable.
@@ -230,12 +232,8 @@ func (e *FileError) Error() string {
 	return fmt.Sprintf("%s: %s: sha256 is %s, expected %s; %s", what, e.Path, e.Got, e.Want, e.hint)
 }
 
-func (e *FileError) Unwrap() []error {
-	if e.Err != nil {
-		return []error{ErrUnavailable, e.Err}
-	}
-	return []error{ErrUnavailable}
-}
+func (e *FileError) Unwrap() error        { return e.Err }
+func (e *FileError) Is(target error) bool { return target == ErrUnavailable }
 
 // unwrapPath drops the path an *fs.PathError repeats.
 func unwrapPath(err error) error {
@@ -246,7 +244,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// joined is several errors on one line, "; "-separated.
+// joined is several errors on one line, "; "-separated. It is the only
+// error here with Unwrap() []error: the others wrap one cause and say
+// they are ErrUnavailable with an Is method.
 type joined []error
 
 func (j joined) Error() string {
