@@ -207,6 +207,7 @@ func TestEmbedModelAddHashFirst(t *testing.T) {
 	t.Setenv("PATINA_HOME", home)
 	f := filepath.Join(t.TempDir(), "model.onnx")
 	os.WriteFile(f, []byte("graph"), 0o600)
+	t.Setenv(EnvRuntime, f) // an override need only exist: no runtime is loaded here
 	_, err := Add(context.Background(), AddOptions{Name: "m", ONNX: f, Vocab: "testdata/vocab.txt", SHA256: strings.Repeat("0", 64)})
 	if err == nil || !strings.Contains(err.Error(), "nothing installed") {
 		t.Fatalf("Add: %v", err)
