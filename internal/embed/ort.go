@@ -35,7 +35,8 @@ func startRuntime() error {
 		return unavailablef("onnx runtime: %s is already loaded in this process, cannot switch to %s", ortLoaded, path)
 	}
 	ort.SetSharedLibraryPath(path)
-	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+	// Fatal only: every error comes back to the caller, who reports it once.
+	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return unavailablef("onnx runtime: %s: %s", path, oneLine(err))
 	}
 	ortLoaded = path
