@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"regexp"
@@ -131,7 +130,7 @@ func fileState(err error) string {
 		switch {
 		case errors.As(e, &fe) && fe.Got != "":
 			return stateAltered
-		case errors.Is(e, fs.ErrNotExist):
+		case errors.Is(e, os.ErrNotExist):
 			state = stateMissing
 		}
 	}
