@@ -196,8 +196,10 @@ func TestScryFindsFixture(t *testing.T) {
 		!strings.Contains(r.Snippet, scry.MarkStart+indextest.WordReadme+scry.MarkEnd) || r.Project != fixtureName {
 		t.Errorf("first result %+v", r)
 	}
-	if out.Via != "in-process" || out.Mode != scry.ModeLexical {
-		t.Errorf("via %q mode %q, want in-process lexical", out.Via, out.Mode)
+	// The fixture was scraped without embeddings: hybrid (the default)
+	// falls back to lexical and says why.
+	if out.Via != "in-process" || out.Mode != scry.ModeLexical || !out.Degraded || !strings.Contains(strings.Join(out.Notes, "\n"), "has no embeddings") {
+		t.Errorf("via %q mode %q degraded %v notes %q, want in-process lexical with a note", out.Via, out.Mode, out.Degraded, out.Notes)
 	}
 	if txt := text(res); !strings.Contains(txt, "README.md:9-12") || !strings.Contains(txt, "«quasar»") {
 		t.Errorf("text rendering lacks the location or the snippet:\n%s", txt)
@@ -207,7 +209,7 @@ func TestScryFindsFixture(t *testing.T) {
 	res = call(t, cs, "scry", map[string]any{"query": indextest.WordCode, "all_projects": true, "mode": "hybrid", "limit": 3})
 	structured(t, res, &out)
 	found := slices.ContainsFunc(out.Results, func(r ScryResult) bool { return r.Path == "main.go" })
-	if !found || !out.Degraded || len(out.Notes) == 0 || !strings.Contains(text(res), "note: semantic search is unavailable") {
+	if !found || !out.Degraded || len(out.Notes) == 0 || !strings.Contains(text(res), "has no embeddings") {
 		t.Errorf("fluxcapacitor, hybrid over all projects: %+v", out)
 	}
 	res = call(t, cs, "scry", map[string]any{"query": "nothingmatchesthis", "project": fixtureName})

@@ -92,18 +92,41 @@ type Searcher struct {
 	// Weights scale each retriever's reciprocal-rank contribution in
 	// fusion, by retriever name; nil means DefaultWeights.
 	Weights map[string]float64
+	// IdentifierWeights replace Weights for a query that is one
+	// identifier (see LooksLikeIdentifier); nil means
+	// DefaultIdentifierWeights.
+	IdentifierWeights map[string]float64
 }
 
-// DefaultWeights favour the lexical list 2:1. The evaluation over the
-// Python standard library (make eval; see the README) measured this
-// above equal weights.
-var DefaultWeights = map[string]float64{ModeLexical: 1, ModeSemantic: 0.5}
+// DefaultWeights favour the lexical list 2:1, and DefaultIdentifierWeights
+// let the semantic list only fill in below the lexical one for a query
+// that names an identifier. The evaluation over the Python standard
+// library (make eval; see the README) measured both.
+var (
+	DefaultWeights           = map[string]float64{ModeLexical: 1, ModeSemantic: 0.5}
+	DefaultIdentifierWeights = map[string]float64{ModeLexical: 1, ModeSemantic: 0.1}
+)
 
-func (s *Searcher) weights() map[string]float64 {
+func (s *Searcher) weights(q Query) map[string]float64 {
+	if LooksLikeIdentifier(q.Text) {
+		if s.IdentifierWeights != nil {
+			return s.IdentifierWeights
+		}
+		return DefaultIdentifierWeights
+	}
 	if s.Weights != nil {
 		return s.Weights
 	}
 	return DefaultWeights
+}
+
+// LooksLikeIdentifier reports whether a query is a single name such as
+// compare_digest, os.path.join, ThreadPoolExecutor or urlsplit: one
+// whitespace-free word. A model of sentences knows little of such names,
+// while full-text search finds them exactly.
+func LooksLikeIdentifier(text string) bool {
+	f := strings.Fields(text)
+	return len(f) == 1
 }
 
 // NewSearcher is a Searcher with the lexical retriever only.
@@ -197,10 +220,10 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 
 	var all []ranked
 	var firstErr error
-	failed, degraded := 0, false
+	failed, fellBack := 0, 0
 	for i, err := range errs {
 		if fallbacks[i] != "" && err == nil {
-			degraded = true
+			fellBack++
 			notes = append(notes, fallbacks[i]+"; its results are lexical only")
 		}
 		if err != nil {
@@ -214,8 +237,11 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 	if failed == len(req.Projects) {
 		return Response{}, firstErr
 	}
-	res := fuse(all, limit, s.weights())
-	return Response{Results: res, Count: len(res), Mode: mode, Degraded: degraded || mode != wanted(req.Mode, mode), Notes: notes}, nil
+	if fellBack > 0 && fellBack == len(req.Projects)-failed {
+		mode = ModeLexical // no project was searched semantically
+	}
+	res := fuse(all, limit, s.weights(q))
+	return Response{Results: res, Count: len(res), Mode: mode, Degraded: fellBack > 0 || mode != wanted(req.Mode, mode), Notes: notes}, nil
 }
 
 func cmpErr(first, err error) error {

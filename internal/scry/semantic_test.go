@@ -97,7 +97,7 @@ func TestSemanticFallback(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s, mode %q: %v", tc.name, mode, err)
 			}
-			if !resp.Degraded || resp.Count == 0 || !strings.Contains(strings.Join(resp.Notes, "\n"), tc.note) {
+			if !resp.Degraded || resp.Mode != ModeLexical || resp.Count == 0 || !strings.Contains(strings.Join(resp.Notes, "\n"), tc.note) {
 				t.Errorf("%s, mode %q: %+v; want degraded lexical results and a note with %q", tc.name, mode, resp, tc.note)
 			}
 			for _, r := range resp.Results {
