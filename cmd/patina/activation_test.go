@@ -100,7 +100,7 @@ func startSocketActivate(t *testing.T, o saOptions) *saProc {
 		logf, err := os.Create(p.log)
 		must(t, err)
 		p.cmd = exec.Command(bin, args...)
-		p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + p.home}
+		p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + p.home}
 		p.cmd.Stdout, p.cmd.Stderr = logf, logf
 		must(t, p.cmd.Start())
 		logf.Close()

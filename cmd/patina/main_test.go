@@ -9,13 +9,30 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/patina-dev/patina/internal/embed"
+	"github.com/patina-dev/patina/internal/paths"
 )
 
 // patinaBin is the real binary, built once for the tests that run it as a
 // separate process (activation, refusal matrix, end-to-end).
 var patinaBin string
 
+// modelCache is the provisioned cache (ONNX Runtime and the default
+// model, from make models). Tests run the binary with a temporary HOME,
+// so they hand it PATINA_CACHE: scrape embeds with the real model.
+var modelCache string
+
 func TestMain(m *testing.M) {
+	var err error
+	if modelCache, err = paths.Cache(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if m, err := embed.Find(embed.DefaultModel); err != nil || m.Verify() != nil {
+		fmt.Fprintf(os.Stderr, "the default embedding model is not provisioned in %s: run make models\n", modelCache)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "patina-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -43,7 +60,7 @@ type result struct {
 func runPatina(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(patinaBin, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

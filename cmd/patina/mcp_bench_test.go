@@ -43,7 +43,7 @@ func BenchmarkMCPScry(b *testing.B) {
 	}
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "run", "mother.sock")
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "PATINA_HOME=" + filepath.Join(dir, "home"), "PATINA_SOCKET=" + sock}
+	env := []string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + dir, "PATINA_HOME=" + filepath.Join(dir, "home"), "PATINA_SOCKET=" + sock}
 	corpus, err := indextest.WriteCorpus(filepath.Join(dir, "proj"), indextest.CorpusOptions{Files: 2000, Seed: 7})
 	if err != nil {
 		b.Fatal(err)

@@ -44,7 +44,7 @@ func mcpEnv(t *testing.T) []string {
 func mcpSession(t *testing.T, env []string, args ...string) (*mcp.ClientSession, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(patinaBin, append([]string{"mcp"}, args...)...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	c := mcp.NewClient(&mcp.Implementation{Name: "patina-e2e", Version: "v0"}, nil)
@@ -118,7 +118,7 @@ func TestMCPUsage(t *testing.T) {
 	}
 	for _, c := range cases {
 		cmd := exec.Command(patinaBin, c.args...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir(), "PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
 		cmd.Stdin = strings.NewReader(c.stdin)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
@@ -149,7 +149,7 @@ func TestMCPUsage(t *testing.T) {
 func TestMCPStdoutIsOnlyProtocol(t *testing.T) {
 	env := mcpEnv(t)
 	cmd := exec.Command(patinaBin, "mcp", "--log-level", "debug")
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	stdin, err := cmd.StdinPipe()
 	must(t, err)
 	stdoutPipe, err := cmd.StdoutPipe()
@@ -360,7 +360,7 @@ func TestMCPNodeClient(t *testing.T) {
 	sdkDir := npmDeps(t)
 	env := mcpEnv(t)
 	cmd := exec.Command("node", "../../contrib/mcp/test/client.cjs", sdkDir, patinaBin, "fixture", indextest.WordReadme)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := runWithTimeout(cmd, 60*time.Second); err != nil {
@@ -523,7 +523,7 @@ func TestMCPContribConfigs(t *testing.T) {
 			continue
 		}
 		cmd := exec.Command(patinaBin, s.Args...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
 		cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"cfg","version":"0"}}}` + "\n")
 		out, err := cmd.Output()
 		if err != nil || !strings.Contains(string(out), `"serverInfo":{"name":"patina"`) {
@@ -535,7 +535,7 @@ func TestMCPContribConfigs(t *testing.T) {
 // SIGTERM (the client killing its server) ends patina mcp cleanly.
 func TestMCPStopsOnSIGTERM(t *testing.T) {
 	cmd := exec.Command(patinaBin, "mcp")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir(), "PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
 	stdin, err := cmd.StdinPipe()
 	must(t, err)
 	defer stdin.Close()

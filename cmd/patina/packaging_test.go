@@ -57,7 +57,7 @@ func renderUnits(t *testing.T, binary string) (string, []string) {
 func analyzeEnv(t *testing.T) []string {
 	rt := t.TempDir()
 	must(t, os.Chmod(rt, 0o700))
-	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "XDG_RUNTIME_DIR=" + rt}
+	return []string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + os.Getenv("HOME"), "XDG_RUNTIME_DIR=" + rt}
 }
 
 func runAnalyze(t *testing.T, env []string, args ...string) (stdout, stderr string, err error) {

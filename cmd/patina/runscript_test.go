@@ -32,7 +32,7 @@ func TestRunScript(t *testing.T) {
 	env := []string{"PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + sock}
 	cmd := exec.Command(filepath.Join(repo, "packaging/scripts/run.sh"), patinaBin)
 	cmd.Dir = t.TempDir() // the script finds the repository itself
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	out, errb := &lockedBuffer{}, &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errb
 	must(t, cmd.Start())

@@ -15,7 +15,9 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/patina-dev/patina/internal/embed"
 	"github.com/patina-dev/patina/internal/index"
+	"github.com/patina-dev/patina/internal/knowledge"
 	"github.com/patina-dev/patina/internal/projects"
 )
 
@@ -29,20 +31,39 @@ func scrapeVerb() *verb {
 		fs := flags("scrape")
 		asJSON := fs.Bool("json", false, "print the summary as JSON")
 		name := fs.String("name", "", "register the project under `NAME` (default: the directory's name)")
-		if err := parse(fs, "scrape [PATH] [--json] [--name NAME]", v.summary+`.
+		noEmbed := fs.Bool("no-embed", false, "index text only: no embeddings, so scry of this project is lexical")
+		model := fs.String("model", embed.DefaultModel, "embed with the model called `NAME` (see patina model list)")
+		if err := parse(fs, "scrape [PATH] [--json] [--name NAME] [--no-embed | --model NAME]", v.summary+`.
 
 PATH defaults to the project holding the current directory (the nearest
 directory with .git or .patina), else the current directory. The index is
 PATH/.patina/local/index.db; only new or changed files are re-indexed, and
 a scrape of an unchanged tree writes nothing. Interrupting a scrape keeps
-every batch it finished: run it again to complete it.`, args); err != nil {
+every batch it finished: run it again to complete it.
+
+Text is indexed first, then every chunk without an embedding is embedded
+(only new and changed chunks; all of them when the model changed). If the
+model cannot be loaded (not provisioned, a file whose SHA-256 does not
+match, no ONNX Runtime) the text index is still made and scry of the
+project is lexical, but scrape reports the error and exits 1.
+
+Exit status: 0 done; 1 error (embeddings included); 2 usage; 130
+interrupted.`, args); err != nil {
 			return err
 		}
+		if *noEmbed && fs.Changed("model") {
+			return usagef("give --no-embed or --model, not both")
+		}
+
 		root, err := projectArgs("scrape", fs.Args(), *name)
 		if err != nil {
 			return err
 		}
-		return scrape(root, *name, *asJSON)
+		var modelName string
+		if !*noEmbed {
+			modelName = *model
+		}
+		return scrape(root, *name, modelName, *asJSON)
 	}
 	return v
 }
@@ -88,7 +109,9 @@ func scrapeRoot(arg string) (string, error) {
 	return wd, nil
 }
 
-func scrape(root, name string, asJSON bool) error {
+// scrape indexes root, embedding with the model called modelName ("" for
+// none).
+func scrape(root, name, modelName string, asJSON bool) error {
 	reg, err := projects.Default()
 	if err != nil {
 		return err
@@ -112,6 +135,18 @@ func scrape(root, name string, asJSON bool) error {
 	go func() { <-ctx.Done(); stop() }()
 
 	var opts index.ScrapeOptions
+	// The model is loaded (its files hashed) before the scrape starts, so
+	// a bad one is known at once; the text is indexed either way.
+	var modelErr error
+	if modelName != "" {
+		e, err := knowledge.LoadModel(modelName)
+		if err != nil {
+			modelErr = err
+		} else {
+			defer e.Close()
+			opts.Embedder = knowledge.Embedder{E: e}
+		}
+	}
 	var bar *progressBar
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		bar = newProgressBar(os.Stderr)
@@ -140,9 +175,13 @@ func scrape(root, name string, asJSON bool) error {
 			return err
 		}
 		os.Stdout.Write(append(b, '\n'))
-		return nil
+	} else {
+		fmt.Println(summaryLine(p.Name, sum))
 	}
-	fmt.Println(summaryLine(p.Name, sum))
+	if modelErr != nil {
+		return withHint(fmt.Errorf("embeddings not made: %w", modelErr),
+			"the text index of "+p.Name+" is complete and scry of it is lexical; fix the model and scrape again, or use --no-embed")
+	}
 	return nil
 }
 
@@ -160,6 +199,9 @@ func summaryLine(name string, s index.Summary) string {
 		fmt.Fprintf(&b, " (%s)", strings.Join(reasons, ", "))
 	}
 	fmt.Fprintf(&b, "; chunks +%d -%d", s.ChunksAdded, s.ChunksRemoved)
+	if s.EmbeddingModel != "" {
+		fmt.Fprintf(&b, "; %d embedded (%s)", s.ChunksEmbedded, s.EmbeddingModel)
+	}
 	if s.Git {
 		fmt.Fprintf(&b, "; commits +%d -%d", s.CommitsAdded, s.CommitsRemoved)
 	}

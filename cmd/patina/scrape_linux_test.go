@@ -27,7 +27,7 @@ func scrapeOnPTY(t *testing.T, env []string, root string, minDone int) (*exec.Cm
 	t.Helper()
 	p := openTestPty(t) // secrets_pty_linux_test.go
 	cmd := exec.Command(patinaBin, "scrape", root, "--name", "corpus")
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, p.slave
 	must(t, cmd.Start())

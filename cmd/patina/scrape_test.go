@@ -25,7 +25,7 @@ func TestScrapeIncremental(t *testing.T) {
 	env := daemonEnv(t, startDaemon(t, shortSocket(t)))
 	find := func(q string) []string {
 		t.Helper()
-		resp, r := scryJSON(t, env, q, "--project", "fx")
+		resp, r := scryJSON(t, env, q, "--project", "fx", "--mode", "lexical") // exact words: found or not
 		if r.stderr != "" && !strings.Contains(r.stderr, "no results") {
 			t.Errorf("scry %q: %s", q, r.stderr)
 		}
@@ -237,7 +237,7 @@ func TestRegistryHygiene(t *testing.T) {
 	}
 	// --all-projects searches the good one and notes each skipped one.
 	for _, env := range [][]string{env, inProc} {
-		resp, r := scryJSON(t, env, "quasar", "--all-projects")
+		resp, r := scryJSON(t, env, "quasar", "--all-projects", "--mode", "lexical")
 		if resp.Count != 1 || resp.Results[0].Project != "good" || resp.Results[0].Path != "README.md" {
 			t.Errorf("--all-projects: %s", r.stdout)
 		}

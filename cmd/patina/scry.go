@@ -28,15 +28,24 @@ func scryVerb() *verb {
 		limit := fs.Int("limit", 0, "at most `N` results (default 10, max 1000)")
 		project := fs.String("project", "", "search the registered project `NAME` (default: the one holding the current directory)")
 		all := fs.Bool("all-projects", false, "search every registered project and merge the results")
-		mode := fs.String("mode", "", "hybrid, lexical or semantic (default: the best available)")
+		mode := fs.String("mode", "", "hybrid, lexical or semantic (default: hybrid where the project has embeddings)")
 		asJSON := fs.Bool("json", false, "print the API's JSON answer")
 		mother := fs.String("mother", "", "ask this daemon: unix:///PATH, tcp://HOST:PORT (token from $"+client.EnvToken+" or the token file) or ssh://[USER@]HOST (default $"+client.EnvMother+", then the local socket)")
 		if err := parse(fs, "scry QUERY... [--limit N] [--project NAME] [--all-projects] [--mode MODE] [--json] [--mother URL]", v.summary+`.
 
 The words of QUERY are searched as plain text: quotes, operators and
 punctuation have no special meaning. Each result is printed as
-"path:lines  title" and an excerpt with the matched words highlighted
-(colour only on a terminal, and never with NO_COLOR set).
+"path:lines  title  [retriever #rank, ...]" and an excerpt with the
+matched words highlighted (colour only on a terminal, and never with
+NO_COLOR set).
+
+Modes: lexical is full-text search (BM25, stemmed words; dotted and
+snake_case names in the query also match as exact phrases, ranked first);
+semantic ranks chunks by the cosine similarity of their embeddings to the
+query's; hybrid (the default) fuses both by weighted reciprocal rank, the
+lexical list counting twice the semantic one. A project without usable
+embeddings (scraped with --no-embed, model missing or changed) is searched
+lexically, and a note on stderr says why.
 
 The local daemon is asked first (socket activation starts it); if none
 answers, the search runs in this process and a note says so. A --mother
@@ -160,7 +169,7 @@ func printResults(w io.Writer, resp scry.Response, color bool) {
 		if multi {
 			loc = r.Project + ":" + loc
 		}
-		fmt.Fprintf(w, "%s  %s\n", style(ansiPath, loc), style(ansiTitle, printable(r.Title)))
+		fmt.Fprintf(w, "%s  %s  %s\n", style(ansiPath, loc), style(ansiTitle, printable(r.Title)), foundBy(r))
 		start, end := "", ""
 		if color {
 			start, end = ansiMatch, ansiReset
@@ -169,6 +178,16 @@ func printResults(w io.Writer, resp scry.Response, color bool) {
 			fmt.Fprintf(w, "    %s\n", s)
 		}
 	}
+}
+
+// foundBy says which retrievers found r, and at which rank:
+// "[lexical #1, semantic #4]".
+func foundBy(r scry.Result) string {
+	parts := make([]string, 0, len(r.Sources))
+	for _, s := range r.Sources {
+		parts = append(parts, fmt.Sprintf("%s #%d", s, r.Ranks[s]))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // printable folds whitespace runs to one space and drops other control

@@ -62,7 +62,7 @@ func runPatinaIn(t *testing.T, dir string, env []string, args ...string) result 
 	t.Helper()
 	cmd := exec.Command(patinaBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -158,6 +158,11 @@ func TestScryTransportsAgree(t *testing.T) {
 		var wantKeys []string
 		for _, w := range ways {
 			args := append([]string{q.q, "--project", "fixture", "--limit", "20"}, w.args...)
+			if q.has == "" {
+				// Semantic search always has nearest neighbours: absence
+				// is a lexical question.
+				args = append(args, "--mode", "lexical")
+			}
 			resp, r := scryJSON(t, w.env, args...)
 			if w.note != "" {
 				if !strings.Contains(r.stderr, "patina: note: mother not answering at ") || !strings.Contains(r.stderr, w.note) {
@@ -227,7 +232,7 @@ func TestScryHumanOutputAndDefaults(t *testing.T) {
 		t.Fatalf("scry from inside the project: exit %d\n%s", r.code, r.stderr)
 	}
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
-	if len(lines) < 2 || lines[0] != "README.md:9-12  Patina Fixture > Install > Linux" {
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "README.md:9-12  Patina Fixture > Install > Linux  [lexical #1, semantic #") {
 		t.Fatalf("human output:\n%s", r.stdout)
 	}
 	// Not a terminal: no colour, markers stripped.
@@ -263,8 +268,7 @@ func TestScryHumanOutputAndDefaults(t *testing.T) {
 		{[]string{"scry", "x", "--project", "Bad/Name"}, 1, "patina: error: invalid project name"},
 		{[]string{"scry", "!!! ((", "--project", name}, 1, "patina: error: empty query"},
 		{[]string{"scry", strings.Repeat("long ", 300), "--project", name}, 1, "patina: error: query too long"},
-		{[]string{"scry", indextest.WordSkipped, "--project", name}, 0, "patina: no results"},
-		{[]string{"scry", indextest.WordReadme, "--project", name, "--mode", "semantic"}, 0, "patina: note: semantic search is unavailable"},
+		{[]string{"scry", indextest.WordSkipped, "--project", name, "--mode", "lexical"}, 0, "patina: no results"},
 		{[]string{"scry", "x", "--mother", "ftp://x"}, 1, "unknown scheme"},
 		{[]string{"scry", "--help"}, 0, "--all-projects"},
 		{[]string{"scrape", "--help"}, 0, "--name"},
@@ -351,13 +355,14 @@ func TestScryOverTCPNeedsTheToken(t *testing.T) {
 
 func TestPrintResults(t *testing.T) {
 	resp := scry.Response{Results: []scry.Result{
-		{Project: "a", Path: "README.md", Kind: "doc", Title: "Intro > \x1b]0;pwned\x07Linux", StartLine: 9, EndLine: 12, Snippet: "use the «quasar»\npackage\x1b[2J now"},
-		{Project: "a", Path: "git:abc1234", Kind: "commit", Title: "Add it", Snippet: "Add «it»"},
+		{Project: "a", Path: "README.md", Kind: "doc", Title: "Intro > \x1b]0;pwned\x07Linux", StartLine: 9, EndLine: 12, Snippet: "use the «quasar»\npackage\x1b[2J now",
+			Sources: []string{"lexical", "semantic"}, Ranks: map[string]int{"lexical": 1, "semantic": 3}},
+		{Project: "a", Path: "git:abc1234", Kind: "commit", Title: "Add it", Snippet: "Add «it»", Sources: []string{"semantic"}, Ranks: map[string]int{"semantic": 1}},
 	}}
 	var plain, colour strings.Builder
 	printResults(&plain, resp, false)
 	printResults(&colour, resp, true)
-	want := "README.md:9-12  Intro > ]0;pwnedLinux\n    use the quasar package[2J now\ngit:abc1234  Add it\n    Add it\n"
+	want := "README.md:9-12  Intro > ]0;pwnedLinux  [lexical #1, semantic #3]\n    use the quasar package[2J now\ngit:abc1234  Add it  [semantic #1]\n    Add it\n"
 	if plain.String() != want {
 		t.Errorf("plain:\n%q\nwant\n%q", plain.String(), want)
 	}

@@ -26,7 +26,7 @@ func startDaemon(t *testing.T, sock string, extra ...string) *daemon {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "home")
 	cmd := exec.Command(patinaBin, append([]string{"mother", "serve"}, extra...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "PATINA_HOME=" + home, "PATINA_SOCKET=" + sock}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + home, "PATINA_HOME=" + home, "PATINA_SOCKET=" + sock}
 	d := &daemon{cmd: cmd, stderr: &lockedBuffer{}, sock: sock, exited: make(chan error, 1)}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {

@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/patina-dev/patina/internal/scry"
 )
 
 const (
@@ -451,14 +453,35 @@ func TestSystemdUserManagerE2E(t *testing.T) {
 	// 8b. Scry through the hardened service: the user indexes a project in
 	// their home, which the service sees read-only (ProtectHome=read-only),
 	// and the daemon, not an in-process fallback, answers from it.
+	// The user gets their own copy of the provisioned runtime and model
+	// (in ~/.cache/patina, the default), so the daemon loads ONNX Runtime
+	// under the unit's hardening (MemoryDenyWriteExecute, the syscall
+	// filter, PrivateUsers) for the semantic query.
+	for _, f := range []string{"onnxruntime/1.30.0/libonnxruntime.so.1", "models/use-lite/model.onnx", "models/use-lite/vocab.json"} {
+		data, err := os.ReadFile(filepath.Join(modelCache, f))
+		must(t, err)
+		u.writeOwned(t, filepath.Join(u.home, ".cache", "patina", f), data, 0o644)
+	}
 	proj := filepath.Join(u.home, "src", "notes")
-	u.writeOwned(t, filepath.Join(proj, "NOTES.md"), []byte("# Ledger\n\nThe zanzibar ledger is reconciled nightly.\n"), 0o644)
-	if r := u.run(t, u.bin, "scrape", proj); r.code != 0 {
+	u.writeOwned(t, filepath.Join(proj, "NOTES.md"), []byte("# Ledger\n\nThe zanzibar ledger is reconciled nightly.\n\n# Garden\n\nWater the tomatoes every morning.\n"), 0o644)
+	if r := u.run(t, u.bin, "scrape", proj); r.code != 0 || !strings.Contains(r.stdout, "embedded (use-lite)") {
 		t.Fatalf("scrape as the user: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := u.run(t, u.bin, "scry", "--project", "notes", "zanzibar"); r.code != 0 || !strings.HasPrefix(r.stdout, "NOTES.md:") || strings.Contains(r.stderr, "in-process") {
-		b, _ := os.ReadFile(filepath.Join(u.rt, "patina-test.log"))
-		t.Fatalf("scry through the hardened daemon: exit %d\nstdout: %s\nstderr: %s\nservice log:\n%s", r.code, r.stdout, r.stderr, b)
+	for _, q := range [][]string{{"zanzibar"}, {"--mode", "semantic", "--json", "how", "often", "are", "the", "plants", "watered"}} {
+		args := append([]string{"scry", "--project", "notes"}, q...)
+		r := u.run(t, u.bin, args...)
+		ok := r.code == 0 && !strings.Contains(r.stderr, "in-process") && !strings.Contains(r.stderr, "lexical only")
+		if q[0] == "zanzibar" {
+			ok = ok && strings.HasPrefix(r.stdout, "NOTES.md:")
+		} else {
+			var resp scry.Response
+			ok = ok && json.Unmarshal([]byte(r.stdout), &resp) == nil && resp.Mode == scry.ModeSemantic && !resp.Degraded &&
+				resp.Count > 0 && resp.Results[0].Title == "Garden"
+		}
+		if !ok {
+			b, _ := os.ReadFile(filepath.Join(u.rt, "patina-test.log"))
+			t.Fatalf("scry %q through the hardened daemon: exit %d\nstdout: %s\nstderr: %s\nservice log:\n%s", q, r.code, r.stdout, r.stderr, b)
+		}
 	}
 
 	// 9. The TCP socket starts the service too.

@@ -44,6 +44,7 @@ func IsInputError(err error) bool {
 type Engine struct {
 	reg      *projects.Registry
 	catalog  *scry.Catalog
+	models   *Models
 	searcher *scry.Searcher
 }
 
@@ -56,16 +57,28 @@ func NewEngine() (*Engine, error) {
 	return NewEngineFor(reg), nil
 }
 
-// NewEngineFor is an engine over reg.
+// NewEngineFor is an engine over reg. It searches lexically and, for
+// projects scraped with embeddings, semantically: the model a project was
+// embedded with is loaded on the first query that needs it, and kept.
 func NewEngineFor(reg *projects.Registry) *Engine {
-	return &Engine{reg: reg, catalog: scry.NewCatalog(reg), searcher: scry.NewSearcher()}
+	models := &Models{}
+	return &Engine{reg: reg, catalog: scry.NewCatalog(reg), models: models, searcher: scry.NewHybridSearcher(models)}
 }
+
+// Models are the engine's loaded embedding models.
+func (e *Engine) Models() *Models { return e.models }
 
 // Registry is the engine's projects registry.
 func (e *Engine) Registry() *projects.Registry { return e.reg }
 
-// Close releases the open indexes.
-func (e *Engine) Close() error { return e.catalog.Close() }
+// Close releases the open indexes and loaded models.
+func (e *Engine) Close() error {
+	err := e.catalog.Close()
+	if merr := e.models.Close(); err == nil {
+		err = merr
+	}
+	return err
+}
 
 // Scry runs req. Input problems are InputErrors (or scry's); a cancelled or
 // timed-out ctx returns ctx.Err().

@@ -1,0 +1,135 @@
+package knowledge
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/patina-dev/patina/internal/embed"
+	"github.com/patina-dev/patina/internal/index"
+)
+
+// retryFailedLoad is how long a model that failed to load is not tried
+// again: a broken model costs one check per interval, not one per query,
+// and a fixed one (make models) is picked up soon after.
+const retryFailedLoad = 30 * time.Second
+
+// Models loads embedding models on first use and keeps them: the daemon's
+// first semantic query pays for the load, later ones find the model hot.
+// A load runs to completion even when the query that started it gives up
+// (its deadline passes), so the next query finds it done. It is safe for
+// concurrent use; the zero value is ready.
+type Models struct {
+	mu     sync.Mutex
+	models map[string]*modelLoad
+	closed bool
+}
+
+type modelLoad struct {
+	done chan struct{}
+	e    *embed.Embedder
+	err  error
+	at   time.Time
+}
+
+// Model returns the loaded model name, loading it (verifying every file's
+// hash first) if this is the first ask.
+func (p *Models) Model(ctx context.Context, name string) (index.Embedder, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, embed.ErrUnavailable
+	}
+	if p.models == nil {
+		p.models = map[string]*modelLoad{}
+	}
+	l := p.models[name]
+	if l != nil {
+		select {
+		case <-l.done:
+			if l.err != nil && time.Since(l.at) > retryFailedLoad {
+				l = nil
+			}
+		default:
+		}
+	}
+	if l == nil {
+		l = &modelLoad{done: make(chan struct{})}
+		p.models[name] = l
+		go func() {
+			defer close(l.done)
+			l.e, l.err = LoadModel(name)
+			l.at = time.Now()
+		}()
+	}
+	p.mu.Unlock()
+	select {
+	case <-l.done:
+		if l.err != nil {
+			return nil, l.err
+		}
+		return Embedder{l.e}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Loaded names the models loaded so far.
+func (p *Models) Loaded() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var names []string
+	for name, l := range p.models {
+		select {
+		case <-l.done:
+			if l.err == nil {
+				names = append(names, name)
+			}
+		default:
+		}
+	}
+	return names
+}
+
+// Close releases every loaded model, waiting for loads in progress.
+func (p *Models) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	loads := p.models
+	p.models = nil
+	p.mu.Unlock()
+	var first error
+	for _, l := range loads {
+		<-l.done
+		if l.e != nil {
+			if err := l.e.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// LoadModel finds the model called name and opens it: every file's
+// SHA-256 is checked before ONNX Runtime sees it.
+func LoadModel(name string) (*embed.Embedder, error) {
+	m, err := embed.Find(name)
+	if err != nil {
+		return nil, err
+	}
+	return embed.Open(m)
+}
+
+// Embedder adapts an embed.Embedder to what the index and scry need.
+type Embedder struct{ E *embed.Embedder }
+
+// ModelName is the manifest's name.
+func (e Embedder) ModelName() string { return e.E.Manifest().Name }
+
+// ModelID is the manifest's identity.
+func (e Embedder) ModelID() string { return e.E.Manifest().ID() }
+
+// Embed embeds texts.
+func (e Embedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	return e.E.Embed(ctx, texts)
+}
