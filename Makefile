@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/patina-dev/patina/internal/buildinfo.Version=$(VERSION)
 BIN     := bin/patina
 
-.PHONY: all deps models build run test vet bench security-score clean
+.PHONY: all deps models build run test vet bench eval security-score clean
 
 all: build
 
@@ -49,6 +49,12 @@ bench: build
 	packaging/scripts/bench-scry.sh
 	packaging/scripts/bench-secrets.sh $(BIN)
 	packaging/scripts/bench-mcp.sh $(BIN)
+
+# Recall@1/5/10 and MRR@10 of lexical, semantic and hybrid scry over the
+# Python standard library, with bootstrap intervals (see internal/eval).
+# The first run embeds the corpus (about a minute); later ones only search.
+eval: deps
+	$(GO) run -tags $(TAGS) ./cmd/patina-eval $(EVALFLAGS)
 
 # The hardened service's exposure score; fails above 2.0.
 security-score: deps
