@@ -43,7 +43,8 @@ Modes: lexical is full-text search (BM25, stemmed words; dotted and
 snake_case names in the query also match as exact phrases, ranked first);
 semantic ranks chunks by the cosine similarity of their embeddings to the
 query's; hybrid (the default) fuses both by weighted reciprocal rank, the
-lexical list counting twice the semantic one. A project without usable
+lexical list counting three times the semantic one (ten times for a
+one-word query, which is usually a name). A project without usable
 embeddings (scraped with --no-embed, model missing or changed) is searched
 lexically, and a note on stderr says why.
 

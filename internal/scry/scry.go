@@ -98,12 +98,12 @@ type Searcher struct {
 	IdentifierWeights map[string]float64
 }
 
-// DefaultWeights favour the lexical list 2:1, and DefaultIdentifierWeights
+// DefaultWeights favour the lexical list 3:1, and DefaultIdentifierWeights
 // let the semantic list only fill in below the lexical one for a query
 // that names an identifier. The evaluation over the Python standard
 // library (make eval; see the README) measured both.
 var (
-	DefaultWeights           = map[string]float64{ModeLexical: 1, ModeSemantic: 0.5}
+	DefaultWeights           = map[string]float64{ModeLexical: 1, ModeSemantic: 1.0 / 3}
 	DefaultIdentifierWeights = map[string]float64{ModeLexical: 1, ModeSemantic: 0.1}
 )
 
