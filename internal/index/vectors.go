@@ -45,7 +45,10 @@ func (db *DB) vectors(ctx context.Context, modelID string, dims int) (*vectorSet
 		return nil, err
 	}
 	defer rows.Close()
-	s := &vectorSet{modelID: modelID, count: count, maxID: maxID, dims: dims}
+	// Sized up front: growing by append would briefly hold twice the
+	// set (100,000 × 512 float32s are 200 MiB).
+	s := &vectorSet{modelID: modelID, count: count, maxID: maxID, dims: dims,
+		ids: make([]int64, 0, count), data: make([]float32, 0, int(count)*dims)}
 	var blob []byte
 	for rows.Next() {
 		var id int64
