@@ -54,8 +54,9 @@ func TestRunScript(t *testing.T) {
 		}
 	}
 	name := filepath.Base(repo)
-	if !strings.HasPrefix(out.String(), "scraped "+name+": 2 files indexed") ||
-		!strings.Contains(out.String(), "(answered by the daemon)\nREADME.md:") ||
+	if !strings.HasPrefix(out.String(), "scraped "+name+": 2 files indexed") || !strings.Contains(out.String(), "embedded (use-lite)") ||
+		!strings.Contains(out.String(), "(answered by the daemon; hybrid: full-text + embeddings)\nREADME.md:") ||
+		!strings.Contains(out.String(), "[lexical #1, semantic #") ||
 		!strings.Contains(out.String(), "\ntry: "+patinaBin+` scry "socket activation"`) {
 		t.Errorf("run.sh output:\n%s", out)
 	}

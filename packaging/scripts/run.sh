@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make run`: index this repository, start the daemon on the user's socket
-# (standalone: no init system involved), answer one query through it, then
-# keep the daemon in the foreground. Ctrl-C stops it and removes the socket.
+# `make run`: index this repository (text, then embeddings with the default
+# model that make provisioned), start the daemon on the user's socket
+# (standalone: no init system involved), answer one hybrid query through
+# it, then keep the daemon in the foreground. Ctrl-C stops it and removes
+# the socket.
 #
 # Usage: packaging/scripts/run.sh BIN    (make run calls it with bin/patina)
 set -euo pipefail
@@ -28,7 +30,7 @@ for _ in $(seq 1 500); do
 done
 
 query="socket activation"
-echo "== $shown scry \"$query\" --limit 3   (answered by the daemon)"
+echo "== $shown scry \"$query\" --limit 3   (answered by the daemon; hybrid: full-text + embeddings)"
 "$bin" scry --limit 3 "$query" || true
 echo "try: $shown scry \"$query\""
 
