@@ -7,7 +7,11 @@
 #   2. Lexical query latency p50/p99 at about 100,000 chunks through the
 #      daemon (POST /api/scry over a real unix socket) and in-process
 #      through the engine, each as a ratio to the same queries run directly
-#      on SQLite: BenchmarkScryQuery in ./service/.
+#      on SQLite; brute-force vector search, semantic search (real model
+#      embedding the query) and hybrid through the daemon at the same size,
+#      with the process's RSS: BenchmarkScryQuery in ./service/.
+#   3. Embedding: query latency, chunks/s (batch 16) and RSS with the model
+#      loaded: BenchmarkEmbedQuery, BenchmarkEmbedChunks in ./internal/embed/.
 #
 # Usage: packaging/scripts/bench-scry.sh [BIN]   (BIN is accepted, like
 # bench.sh's, and unused: these are Go benchmarks)
@@ -30,6 +34,11 @@ echo
 echo "== query latency: BenchmarkScryQuery (benchtime $benchtime)"
 go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkScryQuery$' -benchtime "$benchtime" -count 1 -timeout 30m \
   ./service/ | tee "$work/query.txt"
+
+echo
+echo "== embeddings: BenchmarkEmbedQuery, BenchmarkEmbedChunks (benchtime $benchtime)"
+go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkEmbed(Query|Chunks)$' -benchtime "$benchtime" -count 1 \
+  ./internal/embed/ | tee "$work/embed.txt"
 
 # metric FILE BENCHMARK UNIT: the value printed before UNIT on BENCHMARK's line.
 metric() {
@@ -58,6 +67,17 @@ for way in engine daemon; do
   done
 done
 
+for way in vectors semantic hybrid-daemon; do
+  for p in p50 p99; do
+    v=$(metric "$work/query.txt" "BenchmarkScryQuery/$way" "$p-µs"); need "$way $p" "$v"
+    printf -v "${way//-/_}_${p}" '%s' "$v"
+  done
+done
+rss=$(metric "$work/query.txt" BenchmarkScryQuery/hybrid-daemon rss-MB);        need "rss" "$rss"
+q_ns=$(metric "$work/embed.txt" BenchmarkEmbedQuery ns/op);                       need "query embed" "$q_ns"
+model_rss=$(metric "$work/embed.txt" BenchmarkEmbedQuery rss-MB);                 need "model rss" "$model_rss"
+emb_s=$(metric "$work/embed.txt" BenchmarkEmbedChunks chunks/s);                  need "chunks/s" "$emb_s"
+
 fmt() { awk -v n="$1" -v f="$2" 'BEGIN { printf f, n }'; }
 row() { printf '  %-40s %s\n' "$1" "$2"; }
 echo
@@ -69,4 +89,9 @@ row "lexical query at $(fmt "$chunks" '%.0f') chunks, limit 10:" ""
 row "  direct on SQLite (baseline)" "p50 $(fmt "$direct_p50" '%.0f') µs, p99 $(fmt "$direct_p99" '%.0f') µs"
 row "  engine in-process" "p50 $(fmt "$engine_p50" '%.0f') µs ($(fmt "$engine_p50_x" '%.2f')x), p99 $(fmt "$engine_p99" '%.0f') µs ($(fmt "$engine_p99_x" '%.2f')x)"
 row "  daemon over the unix socket" "p50 $(fmt "$daemon_p50" '%.0f') µs ($(fmt "$daemon_p50_x" '%.2f')x), p99 $(fmt "$daemon_p99" '%.0f') µs ($(fmt "$daemon_p99_x" '%.2f')x)"
+row "vector search (brute force, $(fmt "$chunks" '%.0f') × 512-d)" "p50 $(fmt "$vectors_p50" '%.0f') µs, p99 $(fmt "$vectors_p99" '%.0f') µs"
+row "semantic query (embed + vector search)" "p50 $(fmt "$semantic_p50" '%.0f') µs, p99 $(fmt "$semantic_p99" '%.0f') µs"
+row "hybrid query through the daemon" "p50 $(fmt "$hybrid_daemon_p50" '%.0f') µs, p99 $(fmt "$hybrid_daemon_p99" '%.0f') µs; RSS $(fmt "$rss" '%.0f') MiB"
+row "query embedding (use-lite)" "$(fmt "$q_ns" '%.0f') ns; RSS with the model loaded $(fmt "$model_rss" '%.0f') MiB"
+row "embedding at scrape, batch 16" "$(fmt "$emb_s" '%.0f') chunks/s"
 echo "============================================================================"
