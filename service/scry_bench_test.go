@@ -159,7 +159,7 @@ func BenchmarkScryQuery(b *testing.B) {
 	}
 	b.Run("vectors", func(b *testing.B) {
 		lat := measure(b, queries, func(string) (int, error) {
-			hits, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: model.ModelID(), Vector: qvec[0], Limit: 10})
+			hits, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: index.VectorID(model.ModelID()), Vector: qvec[0], Limit: 10})
 			return len(hits), err
 		})
 		lat.report(b, st.Chunks, direct)
@@ -170,7 +170,7 @@ func BenchmarkScryQuery(b *testing.B) {
 			if err != nil {
 				return 0, err
 			}
-			hits, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: model.ModelID(), Vector: v[0], Limit: 10})
+			hits, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: index.VectorID(model.ModelID()), Vector: v[0], Limit: 10})
 			return len(hits), err
 		})
 		lat.report(b, st.Chunks, direct)

@@ -35,6 +35,7 @@ type system struct {
 	name          string
 	mode          string
 	weights, idWs map[string]float64 // nil: scry's defaults
+	lexical       scry.Lexical       // the zero value is scry's
 }
 
 func w(lex, sem float64) map[string]float64 {
@@ -42,14 +43,19 @@ func w(lex, sem float64) map[string]float64 {
 }
 
 // systems are the modes as scry runs them by default, then the fusion
-// weights the defaults were chosen over.
+// weights and lexical features the defaults were chosen over.
 var systems = []system{
-	{"lexical", scry.ModeLexical, nil, nil},
-	{"semantic", scry.ModeSemantic, nil, nil},
-	{"hybrid", scry.ModeHybrid, nil, nil},
-	{"hybrid 1:1", scry.ModeHybrid, w(1, 1), w(1, 1)},
-	{"hybrid 2:1", scry.ModeHybrid, w(1, 0.5), w(1, 0.5)},
-	{"hybrid 3:1", scry.ModeHybrid, w(1, 1.0/3), w(1, 1.0/3)},
+	{"lexical", scry.ModeLexical, nil, nil, scry.Lexical{}},
+	{"semantic", scry.ModeSemantic, nil, nil, scry.Lexical{}},
+	{"hybrid", scry.ModeHybrid, nil, nil, scry.Lexical{}},
+	{"hybrid 1:1", scry.ModeHybrid, w(1, 1), w(1, 1), scry.Lexical{}},
+	{"hybrid 2:1", scry.ModeHybrid, w(1, 0.5), w(1, 0.5), scry.Lexical{}},
+	{"hybrid 3:1", scry.ModeHybrid, w(1, 1.0/3), w(1, 1.0/3), scry.Lexical{}},
+	// The lexical side's identifier features, each taken away or changed.
+	{"lexical, no declarations first", scry.ModeLexical, nil, nil, scry.Lexical{NoPhrases: true}},
+	{"lexical, no split-identifier column", scry.ModeLexical, nil, nil, scry.Lexical{ColumnWeights: []float64{3, 1, 1, 0}}},
+	{"lexical, split identifiers at weight 1", scry.ModeLexical, nil, nil, scry.Lexical{ColumnWeights: []float64{3, 1, 1, 1}}},
+	{"lexical, neither feature", scry.ModeLexical, nil, nil, scry.Lexical{NoPhrases: true, ColumnWeights: []float64{3, 1, 1, 0}}},
 }
 
 func main() {
@@ -113,6 +119,7 @@ func run() error {
 	for _, s := range systems {
 		searcher := scry.NewHybridSearcher(models)
 		searcher.Weights, searcher.IdentifierWeights = s.weights, s.idWs
+		searcher.Lexical = s.lexical
 		run := eval.Run{System: s.name}
 		for _, q := range qs {
 			resp, err := searcher.Search(ctx, scry.Request{Query: q.Text, Projects: []scry.Source{src}, Mode: s.mode, Limit: fetch})

@@ -19,6 +19,15 @@ type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
+// embedTextRecipe names how embedText makes a chunk's text. It is part
+// of every stored vector's model id (VectorID), so changing the recipe
+// re-embeds every chunk on the next scrape, as a new model does.
+const embedTextRecipe = "text-1"
+
+// VectorID is what the index stores beside a vector that model modelID
+// made: the model's identity and the recipe of the text it was given.
+func VectorID(modelID string) string { return modelID + "/" + embedTextRecipe }
+
 const (
 	// EmbedBatch is how many texts go to the model at once. Batches are
 	// cut from chunks sorted by text length, so little padding is wasted.
@@ -33,7 +42,7 @@ const (
 // Unchanged chunks keep their row and so their vector; only new and
 // changed ones reach the model.
 func (s *scraper) embed(ctx context.Context, e Embedder) error {
-	id := e.ModelID()
+	id := VectorID(e.ModelID())
 	s.sum.EmbeddingModel = e.ModelName()
 	var stale int
 	if err := s.db.sql.QueryRowContext(ctx, `SELECT count(*) FROM embeddings WHERE model_id != ?`, id).Scan(&stale); err != nil {
@@ -47,7 +56,7 @@ func (s *scraper) embed(ctx context.Context, e Embedder) error {
 		if err != nil {
 			return err
 		}
-		s.sum.Notes = append(s.sum.Notes, fmt.Sprintf("dropped %d embeddings made by another model; re-embedding with %s", stale, e.ModelName()))
+		s.sum.Notes = append(s.sum.Notes, fmt.Sprintf("dropped %d embeddings made by another model (or from other text); re-embedding with %s", stale, e.ModelName()))
 	}
 	todo, err := s.db.unembedded(ctx)
 	if err != nil {
@@ -125,7 +134,7 @@ func (s *scraper) embedPage(ctx context.Context, e Embedder, ids []int64) error 
 		for _, j := range jobs {
 			if _, err := w.exec(`INSERT INTO embeddings (chunk_id, model, model_id, vector) VALUES (?, ?, ?, ?)
 				ON CONFLICT (chunk_id) DO UPDATE SET model = excluded.model, model_id = excluded.model_id, vector = excluded.vector`,
-				j.id, e.ModelName(), e.ModelID(), encodeVector(j.vec)); err != nil {
+				j.id, e.ModelName(), VectorID(e.ModelID()), encodeVector(j.vec)); err != nil {
 				return err
 			}
 		}
@@ -187,7 +196,7 @@ func decodeVector(dst []float32, b []byte, dims int) ([]float32, bool) {
 // EmbeddingInfo says which model made an index's vectors.
 type EmbeddingInfo struct {
 	Model   string `json:"model"`
-	ModelID string `json:"model_id"`
+	ModelID string `json:"model_id"` // a VectorID
 	Vectors int    `json:"vectors"`
 	Chunks  int    `json:"chunks"` // all chunks, embedded or not
 }
@@ -208,7 +217,8 @@ func (db *DB) Embeddings(ctx context.Context) (EmbeddingInfo, error) {
 }
 
 // EmbeddingModel names the model that made the index's newest vector
-// (a scrape leaves vectors of one model only), or "" when there are none.
+// (a scrape leaves vectors of one model only) and its VectorID, or ""
+// when there are none.
 func (db *DB) EmbeddingModel(ctx context.Context) (name, id string, err error) {
 	err = db.sql.QueryRowContext(ctx, `SELECT model, model_id FROM embeddings ORDER BY id DESC LIMIT 1`).Scan(&name, &id)
 	if err == sql.ErrNoRows {

@@ -43,7 +43,7 @@ func TestEmbedIncremental(t *testing.T) {
 	}
 	m1.Embedded()
 	info, err := db.Embeddings(ctx)
-	if err != nil || info.Vectors != info.Chunks || info.ModelID != "id-1" {
+	if err != nil || info.Vectors != info.Chunks || info.ModelID != index.VectorID("id-1") {
 		t.Fatalf("Embeddings() = %+v, %v", info, err)
 	}
 
@@ -62,7 +62,7 @@ func TestEmbedIncremental(t *testing.T) {
 	}
 
 	// Search finds the nearest chunk and reports its cosine.
-	hits, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: "id-1", Vector: m1.Vector("rotate vault key"), Limit: 2})
+	hits, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: index.VectorID("id-1"), Vector: m1.Vector("rotate vault key"), Limit: 2})
 	if err != nil || len(hits) != 2 || hits[0].Path != "b.py" || hits[0].Score < hits[1].Score {
 		t.Fatalf("SearchSemantic = %+v, %v; want 2 hits, b.py first, best score first", hits, err)
 	}
@@ -78,22 +78,22 @@ func TestEmbedIncremental(t *testing.T) {
 		t.Errorf("model change not noted: %q", sum.Notes)
 	}
 	info, _ = db.Embeddings(ctx)
-	if info.ModelID != "id-2" || info.Vectors != info.Chunks {
+	if info.ModelID != index.VectorID("id-2") || info.Vectors != info.Chunks {
 		t.Fatalf("after model change Embeddings() = %+v", info)
 	}
-	hits, err = db.SearchSemantic(ctx, index.SemanticQuery{ModelID: "id-1", Vector: m1.Vector("vault"), Limit: 5})
+	hits, err = db.SearchSemantic(ctx, index.SemanticQuery{ModelID: index.VectorID("id-1"), Vector: m1.Vector("vault"), Limit: 5})
 	if err != nil || len(hits) != 0 {
 		t.Fatalf("old model's vectors still searched: %+v, %v", hits, err)
 	}
 
 	// A removed file takes its vectors with it (ON DELETE CASCADE), and
 	// the in-memory copy notices.
-	if _, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: "id-2", Vector: m2.Vector("rotate"), Limit: 5}); err != nil {
+	if _, err := db.SearchSemantic(ctx, index.SemanticQuery{ModelID: index.VectorID("id-2"), Vector: m2.Vector("rotate"), Limit: 5}); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(root, "b.py"))
 	embedScrape(t, db, root, m2)
-	hits, err = db.SearchSemantic(ctx, index.SemanticQuery{ModelID: "id-2", Vector: m2.Vector("rotate vault key"), Limit: 10})
+	hits, err = db.SearchSemantic(ctx, index.SemanticQuery{ModelID: index.VectorID("id-2"), Vector: m2.Vector("rotate vault key"), Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package index
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -29,5 +32,34 @@ func TestCamelParts(t *testing.T) {
 	}
 	if got := camelParts("no humps here, snake_case_only"); got != "" {
 		t.Errorf("camelParts of plain text = %q, want empty", got)
+	}
+}
+
+// A question in words finds the chunk that only names them in CamelCase,
+// through the idents column; the column's weight can be overridden.
+func TestIdentsColumnSearch(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "pool.py"), []byte("x = ThreadPoolExecutor(max_workers=4)\n"), 0o600)
+	os.WriteFile(filepath.Join(root, "other.py"), []byte("y = run_threads()\n"), 0o600)
+	db, err := Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.Scrape(ctx, root, ScrapeOptions{NoGit: true}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool", "executor"}})
+	if err != nil || len(hits) != 1 || hits[0].Path != "pool.py" {
+		t.Fatalf("pool executor: %+v, %v; want pool.py through its split identifier", hits, err)
+	}
+	base := hits[0].Score
+	hits, err = db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool", "executor"}, ColumnWeights: []float64{3, 1, 1, 2.5}})
+	if err != nil || len(hits) != 1 || hits[0].Score <= base {
+		t.Fatalf("idents weighted 10x: %+v, %v; want a score above %v", hits, err, base)
+	}
+	if _, err := db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool"}, ColumnWeights: []float64{1}}); err == nil {
+		t.Fatal("one column weight for four columns accepted")
 	}
 }

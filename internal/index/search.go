@@ -28,16 +28,21 @@ type LexicalQuery struct {
 	// so operators, column filters, quotes and parentheses in them are
 	// inert; it is the tokenizer that splits and folds them.
 	Terms []string
-	// Phrases are runs of adjacent words, such as the parts of an
-	// identifier ("compare digest" for compare_digest). Chunks holding
-	// any of them rank first, by BM25 among themselves; the terms' own
-	// ranking follows.
+	// Phrases are names a query asks for, as runs of words ("rmtree",
+	// "compare digest"). Chunks that match the terms and hold one of them
+	// in their title (which names the declarations a code chunk holds)
+	// rank first, by BM25 among themselves; the rest follow. So the
+	// definition of a name outranks the many places that use it.
 	Phrases []string
 	// All requires every term to match (AND); by default any term does
 	// (OR) and BM25 ranks chunks matching more of them higher.
 	All bool
 	// Limit caps the hits (default 10).
 	Limit int
+	// ColumnWeights, if set, replace the index's BM25 weights for the
+	// columns title, content, path and idents (3, 1, 1, 0.25): the
+	// evaluation compares weightings with them.
+	ColumnWeights []float64
 	// MarkStart and MarkEnd surround matched terms in Hit.Snippet.
 	MarkStart, MarkEnd string
 	// SnippetTokens is the snippet's length in tokens (default 24, max 64).
@@ -73,7 +78,7 @@ func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) 
 	tokens = min(tokens, 64)
 	var hits []Hit
 	if phrases := ftsMatch(q.Phrases, false); phrases != "" {
-		exact, err := db.searchFTS(ctx, phrases, q, tokens, limit)
+		exact, err := db.searchFTS(ctx, "("+match+") AND title : ("+phrases+")", q, tokens, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -97,6 +102,15 @@ func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) 
 // searchFTS runs one FTS5 query, best BM25 first.
 func (db *DB) searchFTS(ctx context.Context, match string, q LexicalQuery, tokens, limit int) ([]Hit, error) {
 	where := `chunks_fts MATCH ?`
+	args := []any{q.MarkStart, q.MarkEnd, tokens, match}
+	if len(q.ColumnWeights) > 0 {
+		if len(q.ColumnWeights) != 4 {
+			return nil, fmt.Errorf("index: %d column weights, want 4 (title, content, path, idents)", len(q.ColumnWeights))
+		}
+		// FTS5's per-query override of the rank function.
+		where += ` AND rank MATCH ?`
+		args = append(args, fmt.Sprintf("bm25(%g, %g, %g, %g)", q.ColumnWeights[0], q.ColumnWeights[1], q.ColumnWeights[2], q.ColumnWeights[3]))
+	}
 	if TestHookSlowSearch.Load() {
 		where += slowClause
 	}
@@ -106,7 +120,7 @@ func (db *DB) searchFTS(ctx context.Context, match string, q LexicalQuery, token
 		      FROM chunks_fts WHERE `+where+` ORDER BY rank LIMIT ?) AS f
 		JOIN chunks c ON c.id = f.rowid
 		ORDER BY f.rank`,
-		q.MarkStart, q.MarkEnd, tokens, match, limit)
+		append(args, limit)...)
 	if err != nil {
 		return nil, searchErr(ctx, db, err)
 	}

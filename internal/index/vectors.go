@@ -70,7 +70,7 @@ func (db *DB) vectors(ctx context.Context, modelID string, dims int) (*vectorSet
 
 // SemanticQuery is a nearest-neighbour search over an index's vectors.
 type SemanticQuery struct {
-	ModelID string    // only vectors this model made are compared
+	ModelID string    // a VectorID: only vectors this model made are compared
 	Vector  []float32 // the query's embedding, unit length
 	Limit   int       // default 10
 	// SnippetBytes is how much of each chunk's text Hit.Snippet holds

@@ -43,9 +43,10 @@ type Query struct {
 	Text      string   // the query as given
 	Terms     []string // distinct lower-cased words, in order
 	Truncated bool     // more than MaxTerms words: the rest were dropped
-	// Identifiers are the query's dotted or snake_case names
-	// ("os.path.join", "compare_digest"), searched as phrases as well as
-	// word by word, so that the chunks holding the exact name rank first.
+	// Identifiers, for a query that is one name (LooksLikeIdentifier),
+	// hold the name's last part as words ("shutil.rmtree" → "rmtree");
+	// chunks declaring it rank first. make eval measured this above
+	// plain BM25 and above ranking every exact use of the name first.
 	Identifiers []string
 }
 
@@ -83,27 +84,23 @@ func ParseQuery(text string) (Query, error) {
 	if len(q.Terms) == 0 {
 		return Query{}, ErrEmptyQuery
 	}
-	q.Identifiers = identifiers(text)
+	q.Identifiers = declared(text)
 	return q, nil
 }
 
-// identifiers finds words joined by '_', '.' or "::" in text, at most
-// MaxTerms of them.
-func identifiers(text string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, f := range strings.FieldsFunc(strings.ToValidUTF8(text, " "), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '_' && r != '.' && r != ':'
-	}) {
-		words := strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-		if len(words) < 2 || len(out) == MaxTerms {
-			continue
-		}
-		id := strings.ToLower(strings.Join(words, " "))
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
+// declared is, for a query that is one name (LooksLikeIdentifier), the
+// name's last part as words: "shutil.rmtree" → "rmtree", "compare_digest"
+// → "compare digest", "urlsplit" → "urlsplit". A chunk that declares it
+// has it in its title.
+func declared(text string) []string {
+	if !LooksLikeIdentifier(text) {
+		return nil
 	}
-	return out
+	f := strings.TrimSpace(text)
+	f = f[strings.LastIndexAny(f, ".:")+1:]
+	words := strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	if len(words) == 0 {
+		return nil
+	}
+	return []string{strings.ToLower(strings.Join(words, " "))}
 }

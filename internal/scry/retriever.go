@@ -22,7 +22,13 @@ type Retriever interface {
 // Lexical is the FTS5/BM25 retriever. A chunk matches when it contains any
 // of the query's words (OR); chunks holding more of them, rarer ones, or
 // holding them in the title rank higher.
-type Lexical struct{}
+type Lexical struct {
+	// NoPhrases leaves identifiers in the query to word-by-word
+	// matching, and ColumnWeights overrides the index's BM25 column
+	// weights (see index.LexicalQuery): both only for the evaluation.
+	NoPhrases     bool
+	ColumnWeights []float64
+}
 
 var _ Retriever = Lexical{}
 
@@ -30,12 +36,17 @@ var _ Retriever = Lexical{}
 func (Lexical) Name() string { return ModeLexical }
 
 // Retrieve runs an FTS5 query whose words are bound as quoted strings.
-func (Lexical) Retrieve(ctx context.Context, src Source, q Query, limit int) ([]index.Hit, error) {
+func (l Lexical) Retrieve(ctx context.Context, src Source, q Query, limit int) ([]index.Hit, error) {
+	phrases := q.Identifiers
+	if l.NoPhrases {
+		phrases = nil
+	}
 	return src.Index.SearchLexical(ctx, index.LexicalQuery{
-		Terms:     q.Terms,
-		Phrases:   q.Identifiers,
-		Limit:     limit,
-		MarkStart: MarkStart,
-		MarkEnd:   MarkEnd,
+		Terms:         q.Terms,
+		Phrases:       phrases,
+		ColumnWeights: l.ColumnWeights,
+		Limit:         limit,
+		MarkStart:     MarkStart,
+		MarkEnd:       MarkEnd,
 	})
 }

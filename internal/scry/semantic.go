@@ -48,7 +48,7 @@ func (s Semantic) Retrieve(ctx context.Context, src Source, q Query, limit int) 
 		}
 		return nil, &UnavailableError{fmt.Sprintf("semantic search of project %s is unavailable: %v", src.label(), err)}
 	}
-	if m.ModelID() != id {
+	if index.VectorID(m.ModelID()) != id {
 		return nil, &UnavailableError{fmt.Sprintf("project %s was embedded by another version of model %s: re-run patina scrape", src.label(), name)}
 	}
 	vecs, err := m.Embed(ctx, []string{strings.TrimSpace(q.Text)})

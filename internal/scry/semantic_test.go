@@ -109,23 +109,31 @@ func TestSemanticFallback(t *testing.T) {
 	}
 }
 
-// An identifier query ranks the chunk holding the exact name above chunks
-// holding its words apart, even when those mention the words more often.
-func TestIdentifierPhrase(t *testing.T) {
+// A query that is one name ranks the chunk declaring it first, above
+// chunks that mention its words more often, and above uses of the name.
+func TestIdentifierDeclarationFirst(t *testing.T) {
 	files := map[string]string{
-		"apart.py": "def digest_compare(x, y):\n    # compare the hash, then digest the comparison\n    return compare(y) or digest(x)\n",
-		"exact.py": "x = 1\ny = compare_digest(a, b)\n",
+		"apart.py": "def digest_compare(x, y):\n    # compare the hash, then digest the comparison; compare digest\n    return compare(y) or digest(x)\n",
+		"uses.py":  "import hmac\nok = hmac.compare_digest(a, b)\nok2 = hmac.compare_digest(c, d)\n",
+		"hmac.py":  "x = 1\n\ndef compare_digest(a, b):\n    return a == b\n",
 	}
 	for _, w := range []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"} {
 		files[w+".py"] = w + " = 1\n"
 	}
 	src := tree(t, "ids", files)
-	q, err := ParseQuery("how to use hmac.compare_digest safely")
-	if err != nil || !slices.Equal(q.Identifiers, []string{"hmac compare digest"}) {
-		t.Fatalf("ParseQuery identifiers = %q, %v", q.Identifiers, err)
+	for text, want := range map[string][]string{
+		"hmac.compare_digest": {"compare digest"}, "shutil.rmtree": {"rmtree"}, "compare_digest": {"compare digest"},
+		"urlsplit": {"urlsplit"}, "compare digest": nil, "how to use hmac.compare_digest": nil,
+	} {
+		q, err := ParseQuery(text)
+		if err != nil || !slices.Equal(q.Identifiers, want) {
+			t.Errorf("ParseQuery(%q).Identifiers = %q, %v; want %q", text, q.Identifiers, err, want)
+		}
 	}
-	resp, err := Search(ctx, Request{Query: "compare_digest", Projects: []Source{src}, Mode: ModeLexical})
-	if err != nil || resp.Count != 2 || resp.Results[0].Path != "exact.py" {
-		t.Fatalf("compare_digest: %+v %v; want exact.py first", resp, err)
+	for _, q := range []string{"compare_digest", "hmac.compare_digest"} {
+		resp, err := Search(ctx, Request{Query: q, Projects: []Source{src}, Mode: ModeLexical})
+		if err != nil || resp.Count < 3 || resp.Results[0].Path != "hmac.py" {
+			t.Fatalf("%s: %+v %v; want hmac.py (the declaration) first", q, resp, err)
+		}
 	}
 }
