@@ -39,8 +39,8 @@ punctuation have no special meaning. Each result is printed as
 matched words highlighted (colour only on a terminal, and never with
 NO_COLOR set).
 
-Modes: lexical is full-text search (BM25, stemmed words; dotted and
-snake_case names in the query also match as exact phrases, ranked first);
+Modes: lexical is full-text search (BM25, stemmed words; for a query that
+is one name, such as shutil.rmtree, the chunks declaring it rank first);
 semantic ranks chunks by the cosine similarity of their embeddings to the
 query's; hybrid (the default) fuses both by weighted reciprocal rank, the
 lexical list counting three times the semantic one (ten times for a
