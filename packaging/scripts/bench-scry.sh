@@ -92,6 +92,6 @@ row "  daemon over the unix socket" "p50 $(fmt "$daemon_p50" '%.0f') µs ($(fmt 
 row "vector search (brute force, $(fmt "$chunks" '%.0f') × 512-d)" "p50 $(fmt "$vectors_p50" '%.0f') µs, p99 $(fmt "$vectors_p99" '%.0f') µs"
 row "semantic query (embed + vector search)" "p50 $(fmt "$semantic_p50" '%.0f') µs, p99 $(fmt "$semantic_p99" '%.0f') µs"
 row "hybrid query through the daemon" "p50 $(fmt "$hybrid_daemon_p50" '%.0f') µs, p99 $(fmt "$hybrid_daemon_p99" '%.0f') µs; RSS $(fmt "$rss" '%.0f') MiB"
-row "query embedding (use-lite)" "$(fmt "$q_ns" '%.0f') ns; RSS with the model loaded $(fmt "$model_rss" '%.0f') MiB"
+row "query embedding (use-lite)" "$(awk -v n="$q_ns" 'BEGIN { printf "%.2f", n / 1e6 }') ms; RSS with the model loaded $(fmt "$model_rss" '%.0f') MiB"
 row "embedding at scrape, batch 16" "$(fmt "$emb_s" '%.0f') chunks/s"
 echo "============================================================================"
