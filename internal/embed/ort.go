@@ -46,11 +46,18 @@ func startRuntime() error {
 // openSession starts the runtime and loads the graph for m's family. pad is
 // the id BERT pads batches with.
 func openSession(m *Manifest, graph []byte, pad int64) (session, error) {
-	if err := startRuntime(); err != nil {
-		return nil, err
-	}
 	fail := func(err error) error {
 		return &fileProblem{m.Name, m.Path(RoleONNX), errors.New(oneLine(err))}
+	}
+	// Before ORT sees the graph: see external.go.
+	switch ext, err := refersToExternalData(graph); {
+	case err != nil:
+		return nil, fail(err)
+	case ext:
+		return nil, fail(errors.New("the graph keeps tensors in external data files, which patina cannot pin: save it as one .onnx file"))
+	}
+	if err := startRuntime(); err != nil {
+		return nil, err
 	}
 	opts, err := ort.NewSessionOptions()
 	if err != nil {

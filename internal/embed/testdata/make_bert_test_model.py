@@ -13,6 +13,8 @@
 # bad-inputs: the same graph whose first input is called "x".
 # pooled:     output sentence_embedding [batch, 4], the mean of
 #             last_hidden_state over the sequence (no mask).
+# external:   the good graph with word_emb stored outside it, in
+#             OUT.onnx.data beside it (ONNX external data).
 #
 # word_emb[i] = [i, 10 - i, i % 2, 1] for i < 32;  type_emb = [[0.5, 0, 0, 0],
 # [0, 0, 0, 100]]. Deterministic: the same bytes every run.
@@ -49,4 +51,9 @@ graph = helper.make_graph(nodes, "bert_test", inputs, outputs, inits)
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="patina-test")
 model.ir_version = 8
 onnx.checker.check_model(model)
-onnx.save(model, out)
+if mode == "external":
+    import os
+    onnx.save_model(model, out, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=os.path.basename(out) + ".data", size_threshold=64)
+else:
+    onnx.save(model, out)

@@ -1,0 +1,76 @@
+package embed
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A graph keeping its weights in a file beside it is refused with a clear
+// message, even run from the directory holding that file (where some ORT
+// versions would have read it).
+func TestEmbedRefusesExternalData(t *testing.T) {
+	requireRuntime(t)
+	t.Setenv("PATINA_HOME", t.TempDir())
+	dir := t.TempDir()
+	graph, sum := buildBERT(t, dir, "external")
+	if _, err := os.Stat(graph + ".data"); err != nil {
+		t.Fatalf("the builder wrote no external data file: %v", err)
+	}
+	b, err := os.ReadFile(graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext, err := refersToExternalData(b); !ext || err != nil {
+		t.Fatalf("refersToExternalData(external graph) = %v, %v", ext, err)
+	}
+	testdata, _ := filepath.Abs("testdata")
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	_, err = Add(context.Background(), AddOptions{
+		Name: "ext", Family: FamilyBERT, ONNX: graph, Vocab: filepath.Join(testdata, "vocab.txt"), SHA256: sum, MaxTokens: 16,
+	})
+	if err == nil || !strings.Contains(err.Error(), "external data") {
+		t.Fatalf("model add of an external-data graph: %v", err)
+	}
+	if _, err := Find("ext"); err == nil {
+		t.Fatal("the refused model was installed")
+	}
+}
+
+func TestRefersToExternalData(t *testing.T) {
+	good, _ := buildBERT(t, t.TempDir(), "good")
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext, err := refersToExternalData(b); ext || err != nil {
+		t.Fatalf("self-contained graph: %v, %v", ext, err)
+	}
+	if m, err := Find(DefaultModel); err == nil {
+		if use, err := os.ReadFile(m.Path(RoleONNX)); err == nil {
+			if ext, err := refersToExternalData(use); ext || err != nil {
+				t.Fatalf("the default model: %v, %v", ext, err)
+			}
+		}
+	}
+	// Truncated or garbage bytes are an error, never a panic or a pass.
+	for _, bad := range [][]byte{b[:len(b)/2], {0xff, 0xff, 0xff}, {0x0b}, []byte("not protobuf at all, just text")} {
+		if _, err := refersToExternalData(bad); err == nil {
+			t.Errorf("refersToExternalData(%q…) accepted malformed input", bad[:min(8, len(bad))])
+		}
+	}
+}
+
+func FuzzRefersToExternalData(f *testing.F) {
+	f.Add([]byte{0x3a, 0x02, 0x2a, 0x00})
+	f.Add([]byte{0x3a, 0x04, 0x2a, 0x02, 0x70, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		refersToExternalData(b) // must not panic or recurse without bound
+	})
+}
