@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/patina-dev/patina/internal/index"
 	"github.com/patina-dev/patina/internal/index/indextest"
+	"github.com/patina-dev/patina/internal/paths"
 )
 
 // brokenCache copies the provisioned cache into a temporary one and
@@ -92,5 +95,43 @@ func TestBrokenModelFallsBackToLexical(t *testing.T) {
 	}
 	if r := runPatina(t, base, "scrape", "--no-embed", "--model", "use-lite"); r.code != 2 {
 		t.Errorf("--no-embed with --model: exit %d, want 2", r.code)
+	}
+}
+
+// A plain re-scrape keeps the model the project was embedded with; only
+// --model changes it, and --no-embed drops the vectors.
+func TestScrapeModelChoice(t *testing.T) {
+	root := indextest.Fixture(t)
+	db, err := index.Open(paths.ProjectIndex(root))
+	must(t, err)
+	_, err = db.Scrape(context.Background(), root, index.ScrapeOptions{Embedder: &indextest.WordEmbedder{Name: "words", ID: "w1", Dims: 8}})
+	must(t, err)
+	db.Close()
+	for _, c := range []struct {
+		choice modelChoice
+		want   string
+	}{
+		{modelChoice{name: "use-lite"}, "words"},
+		{modelChoice{name: "use-lite", given: true}, "use-lite"},
+		{modelChoice{name: "other", given: true}, "other"},
+	} {
+		if got := c.choice.pick(root); got != c.want {
+			t.Errorf("%+v.pick = %q, want %q", c.choice, got, c.want)
+		}
+	}
+	if got := (modelChoice{name: "use-lite"}).pick(t.TempDir()); got != "use-lite" {
+		t.Errorf("pick for a project without an index = %q, want the default", got)
+	}
+
+	env := []string{"PATINA_HOME=" + t.TempDir(), "PATINA_SOCKET=" + noDaemonSocket(t)}
+	if r := runPatina(t, env, "scrape", root, "--name", "fx", "--model", "use-lite"); r.code != 0 || !strings.Contains(r.stdout, "embedded (use-lite)") {
+		t.Fatalf("scrape --model use-lite: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := runPatina(t, env, "scrape", root, "--no-embed")
+	if r.code != 0 || !strings.Contains(r.stderr, "dropped the ") {
+		t.Fatalf("scrape --no-embed of an embedded project: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runPatina(t, env, "scry", indextest.WordReadme, "--project", "fx"); r.code != 0 || !strings.Contains(r.stderr, "has no embeddings") {
+		t.Errorf("scry after --no-embed: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

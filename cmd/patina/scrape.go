@@ -18,6 +18,7 @@ import (
 	"github.com/patina-dev/patina/internal/embed"
 	"github.com/patina-dev/patina/internal/index"
 	"github.com/patina-dev/patina/internal/knowledge"
+	"github.com/patina-dev/patina/internal/paths"
 	"github.com/patina-dev/patina/internal/projects"
 )
 
@@ -31,8 +32,8 @@ func scrapeVerb() *verb {
 		fs := flags("scrape")
 		asJSON := fs.Bool("json", false, "print the summary as JSON")
 		name := fs.String("name", "", "register the project under `NAME` (default: the directory's name)")
-		noEmbed := fs.Bool("no-embed", false, "index text only: no embeddings, so scry of this project is lexical")
-		model := fs.String("model", embed.DefaultModel, "embed with the model called `NAME` (see patina model list)")
+		noEmbed := fs.Bool("no-embed", false, "index text only, dropping any embeddings: scry of this project is lexical")
+		model := fs.String("model", embed.DefaultModel, "embed with the model called `NAME` (see patina model list; default: the one the project already uses, else "+embed.DefaultModel+")")
 		if err := parse(fs, "scrape [PATH] [--json] [--name NAME] [--no-embed | --model NAME]", v.summary+`.
 
 PATH defaults to the project holding the current directory (the nearest
@@ -59,11 +60,8 @@ interrupted.`, args); err != nil {
 		if err != nil {
 			return err
 		}
-		var modelName string
-		if !*noEmbed {
-			modelName = *model
-		}
-		return scrape(root, *name, modelName, *asJSON)
+		m := modelChoice{name: *model, given: fs.Changed("model"), none: *noEmbed}
+		return scrape(root, *name, m, *asJSON)
 	}
 	return v
 }
@@ -109,9 +107,33 @@ func scrapeRoot(arg string) (string, error) {
 	return wd, nil
 }
 
-// scrape indexes root, embedding with the model called modelName ("" for
-// none).
-func scrape(root, name, modelName string, asJSON bool) error {
+// modelChoice is what the command line says about embeddings.
+type modelChoice struct {
+	name  string // --model, or its default
+	given bool   // --model was on the command line
+	none  bool   // --no-embed
+}
+
+// pick is the model to embed root's index with: the one asked for, else
+// the one the index already uses (a plain re-scrape must not swap a
+// model the user chose for the default), else the default.
+func (c modelChoice) pick(root string) string {
+	if c.none || c.given {
+		return c.name
+	}
+	db, err := index.OpenReadOnly(paths.ProjectIndex(root))
+	if err != nil {
+		return c.name
+	}
+	defer db.Close()
+	if name, _, err := db.EmbeddingModel(context.Background()); err == nil && name != "" {
+		return name
+	}
+	return c.name
+}
+
+// scrape indexes root, embedding as m says.
+func scrape(root, name string, m modelChoice, asJSON bool) error {
 	reg, err := projects.Default()
 	if err != nil {
 		return err
@@ -138,8 +160,9 @@ func scrape(root, name, modelName string, asJSON bool) error {
 	// The model is loaded (its files hashed) before the scrape starts, so
 	// a bad one is known at once; the text is indexed either way.
 	var modelErr error
-	if modelName != "" {
-		e, err := knowledge.LoadModel(modelName)
+	opts.DropEmbeddings = m.none
+	if !m.none {
+		e, err := knowledge.LoadModel(m.pick(p.Path))
 		if err != nil {
 			modelErr = err
 		} else {

@@ -155,7 +155,11 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 			if e.m.Dims > 0 && len(vecs[k]) != e.m.Dims {
 				return nil, fmt.Errorf("model %s: output has %d dims, the manifest says %d", e.m.Name, len(vecs[k]), e.m.Dims)
 			}
-			normalize(vecs[k])
+			if !normalize(vecs[k]) {
+				// NaN, an infinity or all zeros: no direction to compare,
+				// and NaN would scramble every ranking it entered.
+				return nil, fmt.Errorf("model %s: the output for text %d is not a usable vector (zero, infinite or NaN)", e.m.Name, i)
+			}
 			out[i] = vecs[k]
 		}
 	}
@@ -175,19 +179,21 @@ func (e *Embedder) Close() error {
 	return err
 }
 
-// normalize scales v to unit length; a zero vector stays zero.
-func normalize(v []float32) {
+// normalize scales v to unit length. It reports false, leaving v as it
+// was, for a vector with no length or a length that is not finite.
+func normalize(v []float32) bool {
 	var sum float64
 	for _, x := range v {
 		sum += float64(x) * float64(x)
 	}
-	if sum == 0 {
-		return
+	if sum == 0 || math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return false
 	}
 	inv := 1 / math.Sqrt(sum)
 	for i, x := range v {
 		v[i] = float32(float64(x) * inv)
 	}
+	return true
 }
 
 // meanPool averages a [rows, seq, dim] hidden state over each row's first

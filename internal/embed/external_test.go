@@ -2,6 +2,7 @@ package embed
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,4 +74,18 @@ func FuzzRefersToExternalData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		refersToExternalData(b) // must not panic or recurse without bound
 	})
+}
+
+func TestNormalizeRefusesUnusableVectors(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	for _, v := range [][]float32{{0, 0, 0}, {1, nan, 0}, {inf, 1, 0}, {}} {
+		if normalize(v) {
+			t.Errorf("normalize(%v) accepted an unusable vector", v)
+		}
+	}
+	v := []float32{3, 4}
+	if !normalize(v) || math.Abs(float64(v[0])-0.6) > 1e-6 || math.Abs(float64(v[1])-0.8) > 1e-6 {
+		t.Errorf("normalize([3 4]) = %v", v)
+	}
 }

@@ -76,6 +76,25 @@ func (s *scraper) embed(ctx context.Context, e Embedder) error {
 	return nil
 }
 
+// dropEmbeddings deletes every vector, writing nothing when there are none.
+func (s *scraper) dropEmbeddings(ctx context.Context) error {
+	var n int
+	if err := s.db.sql.QueryRowContext(ctx, `SELECT count(*) FROM embeddings`).Scan(&n); err != nil {
+		return fmt.Errorf("scrape: embeddings: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(w *batchWriter) error {
+		_, err := w.exec(`DELETE FROM embeddings`)
+		return err
+	})
+	if err == nil {
+		s.sum.Notes = append(s.sum.Notes, fmt.Sprintf("dropped the %d embeddings of an earlier scrape: scry of this project is lexical", n))
+	}
+	return err
+}
+
 // unembedded lists the chunks that have no vector, oldest first.
 func (db *DB) unembedded(ctx context.Context) ([]int64, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT c.id FROM chunks c

@@ -152,3 +152,27 @@ func TestEmbedInterrupted(t *testing.T) {
 		t.Fatalf("resumed scrape embedded %d, want the %d missing", sum.ChunksEmbedded, info.Chunks-info.Vectors)
 	}
 }
+
+// A text-only scrape of an embedded project drops its vectors (they would
+// no longer cover its chunks), once.
+func TestDropEmbeddings(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "a.md"), []byte("# A\n\nalpha words\n"), 0o600)
+	db, err := index.Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	embedScrape(t, db, root, &indextest.WordEmbedder{Name: "w", ID: "w1", Dims: 8})
+	sum, err := db.Scrape(ctx, root, index.ScrapeOptions{NoGit: true, DropEmbeddings: true})
+	if err != nil || sum.Writes != 1 || !strings.Contains(strings.Join(sum.Notes, " "), "dropped the 1 embeddings") {
+		t.Fatalf("drop: %+v, %v", sum, err)
+	}
+	if name, _, err := db.EmbeddingModel(ctx); name != "" || err != nil {
+		t.Fatalf("after dropping, EmbeddingModel = %q, %v", name, err)
+	}
+	if sum, err := db.Scrape(ctx, root, index.ScrapeOptions{NoGit: true, DropEmbeddings: true}); err != nil || sum.Writes != 0 {
+		t.Fatalf("dropping nothing wrote: %+v, %v", sum, err)
+	}
+}

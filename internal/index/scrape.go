@@ -55,6 +55,10 @@ type ScrapeOptions struct {
 	// indexed (the "embed" phase): only chunks without one reach the
 	// model, and vectors another model made are replaced.
 	Embedder Embedder
+	// DropEmbeddings removes every vector (with Embedder unset): a
+	// project scraped text-only must not keep vectors that no longer
+	// cover its chunks.
+	DropEmbeddings bool
 	// Progress, if set, is called from the scraping goroutine after each
 	// batch, and once at the start of each phase.
 	Progress func(Progress)
@@ -210,8 +214,13 @@ func (db *DB) Scrape(ctx context.Context, root string, opts ScrapeOptions) (sum 
 	}
 	// Text first, so a project is searchable lexically while (and even if
 	// never) its embeddings are made.
-	if opts.Embedder != nil {
+	switch {
+	case opts.Embedder != nil:
 		if err := s.embed(ctx, opts.Embedder); err != nil {
+			return sum, err
+		}
+	case opts.DropEmbeddings:
+		if err := s.dropEmbeddings(ctx); err != nil {
 			return sum, err
 		}
 	}

@@ -18,7 +18,7 @@ type Hit struct {
 	Title     string
 	StartLine int
 	EndLine   int
-	Snippet   string  // an excerpt of the content, matched terms between the markers
+	Snippet   string  // an excerpt of the content; from SearchLexical, matched terms between the markers
 	Score     float64 // BM25 relevance, higher is better (comparable within one index)
 }
 

@@ -73,9 +73,9 @@ type SemanticQuery struct {
 	ModelID string    // a VectorID: only vectors this model made are compared
 	Vector  []float32 // the query's embedding, unit length
 	Limit   int       // default 10
-	// SnippetBytes is how much of each chunk's text Hit.Snippet holds
-	// (default 240).
-	SnippetBytes int
+	// SnippetChars is how many characters of each chunk's text
+	// Hit.Snippet holds (default 240).
+	SnippetChars int
 }
 
 // SearchSemantic ranks chunks by cosine similarity (a dot product: stored
@@ -87,7 +87,7 @@ func (db *DB) SearchSemantic(ctx context.Context, q SemanticQuery) ([]Hit, error
 	if limit <= 0 {
 		limit = 10
 	}
-	snip := q.SnippetBytes
+	snip := q.SnippetChars
 	if snip <= 0 {
 		snip = 240
 	}

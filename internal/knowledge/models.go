@@ -22,7 +22,10 @@ const retryFailedLoad = 30 * time.Second
 type Models struct {
 	mu     sync.Mutex
 	models map[string]*modelLoad
-	closed bool
+	// retired are loaded models replaced by a newer version of the same
+	// name; a query may still be using one, so they close with the pool.
+	retired []*modelLoad
+	closed  bool
 }
 
 type modelLoad struct {
@@ -47,7 +50,13 @@ func (p *Models) Model(ctx context.Context, name string) (index.Embedder, error)
 	if l != nil {
 		select {
 		case <-l.done:
-			if l.err != nil && time.Since(l.at) > retryFailedLoad {
+			switch {
+			case l.err != nil && time.Since(l.at) > retryFailedLoad:
+				l = nil
+			case l.err == nil && replaced(name, l.e):
+				// `patina model add` installed a new version under this
+				// name: load it (the old one may still be in use).
+				p.retired = append(p.retired, l)
 				l = nil
 			}
 		default:
@@ -95,8 +104,8 @@ func (p *Models) Loaded() []string {
 func (p *Models) Close() error {
 	p.mu.Lock()
 	p.closed = true
-	loads := p.models
-	p.models = nil
+	loads := append(p.retired, mapValues(p.models)...)
+	p.models, p.retired = nil, nil
 	p.mu.Unlock()
 	var first error
 	for _, l := range loads {
@@ -108,6 +117,22 @@ func (p *Models) Close() error {
 		}
 	}
 	return first
+}
+
+// replaced reports whether the installed model called name is no longer
+// the one loaded (its manifest, so its identity, changed). Reading a
+// manifest is cheap; the files are hashed only by the next load.
+func replaced(name string, loaded *embed.Embedder) bool {
+	m, err := embed.Find(name)
+	return err == nil && m.ID() != loaded.Manifest().ID()
+}
+
+func mapValues(m map[string]*modelLoad) []*modelLoad {
+	out := make([]*modelLoad, 0, len(m))
+	for _, l := range m {
+		out = append(out, l)
+	}
+	return out
 }
 
 // LoadModel finds the model called name and opens it: every file's

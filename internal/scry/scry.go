@@ -2,11 +2,11 @@
 //
 // Search parses the query into plain words (ParseQuery: no query syntax
 // survives), asks each retriever the mode selects for each project's best
-// chunks, and fuses the ranked lists with reciprocal rank fusion (k = 60)
-// into one list. Today there is one retriever, Lexical (SQLite FTS5 and
-// BM25); the semantic retriever of the embeddings work plugs into
-// Searcher.Semantic. Without it, "semantic" and "hybrid" searches run
-// lexically and say so in Response.Notes.
+// chunks, and fuses the ranked lists by weighted reciprocal rank fusion
+// (k = 60) into one list. Lexical is SQLite FTS5 and BM25; Semantic embeds
+// the query with the model that embedded the project and ranks by cosine
+// similarity. A project that cannot be searched semantically is searched
+// lexically, and Response.Notes says why.
 package scry
 
 import (
@@ -62,7 +62,7 @@ type Result struct {
 	Title     string         `json:"title"`
 	StartLine int            `json:"start_line"`
 	EndLine   int            `json:"end_line"`
-	Snippet   string         `json:"snippet"` // matched terms between MarkStart and MarkEnd
+	Snippet   string         `json:"snippet"` // lexical matches between MarkStart and MarkEnd
 	Score     float64        `json:"score"`
 	Sources   []string       `json:"sources"`
 	Ranks     map[string]int `json:"ranks"`

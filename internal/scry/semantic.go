@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/patina-dev/patina/internal/index"
 )
@@ -36,29 +37,48 @@ func (Semantic) Name() string { return ModeSemantic }
 func (s Semantic) Retrieve(ctx context.Context, src Source, q Query, limit int) ([]index.Hit, error) {
 	name, id, err := src.Index.EmbeddingModel(ctx)
 	if err != nil {
-		return nil, err
+		return nil, s.unavailable(ctx, src, err)
 	}
 	if name == "" {
 		return nil, &UnavailableError{fmt.Sprintf("project %s has no embeddings (scrape it without --no-embed)", src.label())}
 	}
-	m, err := s.Models.Model(ctx, name)
+	// A model loading for the first time gets half the time left: if it
+	// is not ready by then this query is answered lexically (and the load
+	// goes on for the next one) rather than not at all.
+	lctx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithDeadline(ctx, dl.Add(-time.Until(dl)/2))
+		defer cancel()
+	}
+	m, err := s.Models.Model(lctx, name)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if ctx.Err() == nil && lctx.Err() != nil {
+			return nil, &UnavailableError{fmt.Sprintf("model %s is still loading; project %s was searched lexically this time", name, src.label())}
 		}
-		return nil, &UnavailableError{fmt.Sprintf("semantic search of project %s is unavailable: %v", src.label(), err)}
+		return nil, s.unavailable(ctx, src, err)
 	}
 	if index.VectorID(m.ModelID()) != id {
 		return nil, &UnavailableError{fmt.Sprintf("project %s was embedded by another version of model %s: re-run patina scrape", src.label(), name)}
 	}
 	vecs, err := m.Embed(ctx, []string{strings.TrimSpace(q.Text)})
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &UnavailableError{fmt.Sprintf("semantic search of project %s failed: embedding the query: %v", src.label(), err)}
+		return nil, s.unavailable(ctx, src, fmt.Errorf("embedding the query: %w", err))
 	}
-	return src.Index.SearchSemantic(ctx, index.SemanticQuery{ModelID: id, Vector: vecs[0], Limit: limit})
+	hits, err := src.Index.SearchSemantic(ctx, index.SemanticQuery{ModelID: id, Vector: vecs[0], Limit: limit})
+	if err != nil {
+		return nil, s.unavailable(ctx, src, err)
+	}
+	return hits, nil
+}
+
+// unavailable turns any failure of the semantic side into a lexical
+// fallback for the project, except the caller's own cancellation.
+func (Semantic) unavailable(ctx context.Context, src Source, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &UnavailableError{fmt.Sprintf("semantic search of project %s is unavailable: %v", src.label(), err)}
 }
 
 func (s Source) label() string {

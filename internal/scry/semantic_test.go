@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patina-dev/patina/internal/index"
 	"github.com/patina-dev/patina/internal/index/indextest"
@@ -135,5 +136,30 @@ func TestIdentifierDeclarationFirst(t *testing.T) {
 		if err != nil || resp.Count < 3 || resp.Results[0].Path != "hmac.py" {
 			t.Fatalf("%s: %+v %v; want hmac.py (the declaration) first", q, resp, err)
 		}
+	}
+}
+
+// slowModels never finishes loading within a query.
+type slowModels struct{}
+
+func (slowModels) Model(ctx context.Context, name string) (index.Embedder, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A model still loading when half the query's time is gone leaves the
+// query to lexical search, with a note; the query itself does not time out.
+func TestSemanticModelStillLoading(t *testing.T) {
+	e := &indextest.WordEmbedder{Name: "words", ID: "w1", Dims: 64}
+	src := embeddedTree(t, "p", e, semanticFiles)
+	qctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+	defer cancel()
+	resp, err := NewHybridSearcher(slowModels{}).Search(qctx, Request{Query: "vault encrypted", Projects: []Source{src}})
+	if err != nil || !resp.Degraded || resp.Mode != ModeLexical || resp.Count == 0 ||
+		!strings.Contains(strings.Join(resp.Notes, "\n"), "model words is still loading") {
+		t.Fatalf("query while the model loads: %+v, %v", resp, err)
+	}
+	if qctx.Err() != nil {
+		t.Fatal("the query used its whole deadline waiting for the model")
 	}
 }
