@@ -2,13 +2,18 @@ package knowledge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/patina-dev/patina/internal/embed"
+	"github.com/patina-dev/patina/internal/paths"
 )
 
 func requireModel(t *testing.T) {
@@ -104,5 +109,59 @@ func TestModelsFailureAndCancel(t *testing.T) {
 	}
 	if _, err := q.Model(context.Background(), embed.DefaultModel); err != nil {
 		t.Fatalf("the load a cancelled ask started: %v", err)
+	}
+}
+
+// A model replaced under the same name (patina model add after removing
+// the old one) is loaded afresh on the next ask; the old one stays open
+// for queries that still hold it, and closes with the pool.
+func TestModelsReloadReplacedModel(t *testing.T) {
+	requireModel(t)
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import onnx, numpy").Run(); err != nil {
+		t.Skip("needs Debian's python3-onnx to build a test model")
+	}
+	home := t.TempDir()
+	t.Setenv("PATINA_HOME", home)
+	graph := filepath.Join(t.TempDir(), "tiny.onnx")
+	if out, err := exec.Command(python, "../embed/testdata/make_bert_test_model.py", graph, "good").CombinedOutput(); err != nil {
+		t.Fatalf("building the test graph: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	add := func(maxTokens int) {
+		t.Helper()
+		if _, err := embed.Add(context.Background(), embed.AddOptions{Name: "tiny", Family: embed.FamilyBERT, ONNX: graph,
+			Vocab: "../embed/testdata/vocab.txt", SHA256: hex.EncodeToString(sum[:]), MaxTokens: maxTokens}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(16)
+	var p Models
+	defer p.Close()
+	first, err := p.Model(context.Background(), "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := p.Model(context.Background(), "tiny"); again.(Embedder).E != first.(Embedder).E {
+		t.Fatal("an unchanged model was reloaded")
+	}
+	dir, _ := paths.Models()
+	if err := os.RemoveAll(filepath.Join(dir, "tiny")); err != nil {
+		t.Fatal(err)
+	}
+	add(32)
+	second, err := p.Model(context.Background(), "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.(Embedder).E == first.(Embedder).E || second.ModelID() == first.ModelID() {
+		t.Fatal("the replaced model was not reloaded")
+	}
+	if _, err := first.Embed(context.Background(), []string{"still usable"}); err != nil {
+		t.Fatalf("the retired model was closed under a query holding it: %v", err)
 	}
 }
