@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // A graph keeping its weights in a file beside it is refused with a clear
@@ -87,5 +89,24 @@ func TestNormalizeRefusesUnusableVectors(t *testing.T) {
 	v := []float32{3, 4}
 	if !normalize(v) || math.Abs(float64(v[0])-0.6) > 1e-6 || math.Abs(float64(v[1])-0.8) > 1e-6 {
 		t.Errorf("normalize([3 4]) = %v", v)
+	}
+}
+
+// A FIFO where a model file should be is refused at once: opening it
+// would block until someone wrote to it.
+func TestHashFileRefusesFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "model.onnx")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skip(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, _, err := hashFile(p, true); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("hashFile(FIFO) = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("hashFile blocked on a FIFO")
 	}
 }

@@ -18,6 +18,11 @@ import (
 	"github.com/patina-dev/patina/internal/paths"
 )
 
+// tokenizerVersion names each family's tokenizer as this build implements
+// it; bump one when a change would tokenize any text differently, so
+// every index re-embeds instead of mixing old and new vectors.
+var tokenizerVersion = map[string]string{FamilyUSELite: "spm-1", FamilyBERT: "wordpiece-1"}
+
 // DefaultModel is the model scry uses unless told otherwise.
 const DefaultModel = "use-lite"
 
@@ -108,12 +113,15 @@ func (m *Manifest) Builtin() bool { return m.Name == DefaultModel }
 //	family=FAMILY
 //	dims=DIMS
 //	max_tokens=MAX
+//	tokenizer=VERSION       (this build's tokenizer for the family)
 //	file=ROLE SHA256        (one per file, sorted by role)
 //
-// It changes exactly when the vectors a model makes could change.
+// It changes when the vectors a model makes could change: other files,
+// other limits, or a fix to how this code tokenizes.
 func (m *Manifest) ID() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "patina-model/1\nname=%s\nfamily=%s\ndims=%d\nmax_tokens=%d\n", m.Name, m.Family, m.Dims, m.MaxTokens)
+	fmt.Fprintf(&b, "patina-model/1\nname=%s\nfamily=%s\ndims=%d\nmax_tokens=%d\ntokenizer=%s\n",
+		m.Name, m.Family, m.Dims, m.MaxTokens, tokenizerVersion[m.Family])
 	files := append([]File(nil), m.Files...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Role < files[j].Role })
 	for _, f := range files {
@@ -266,6 +274,11 @@ const maxFileSize = 4 << 30
 // hashFile returns the hex SHA-256 of a regular file and, when keep is set,
 // its content.
 func hashFile(path string, keep bool) (string, []byte, error) {
+	// Refuse a FIFO or device before opening it: opening a FIFO blocks
+	// until someone writes, and a load must never hang.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return "", nil, errors.New("not a regular file")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", nil, err

@@ -18,7 +18,7 @@ func TestEmbedModelIDStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = "ba9daf745a04d4a3070275e7c5161fc9d973f3ada9efb71715253be355b2f75e"
+	const want = "3788b216bb5c0045289d224c2ade288101201b86de914efef390a9846daf1d7d"
 	if got := m.ID(); got != want {
 		t.Errorf("use-lite ID %s, want %s", got, want)
 	}
@@ -36,6 +36,11 @@ func TestEmbedModelIDStable(t *testing.T) {
 		"dims":       func(m *Manifest) { m.Dims = 384 },
 		"max tokens": func(m *Manifest) { m.MaxTokens = 64 },
 		"graph hash": func(m *Manifest) { m.Files = []File{{RoleONNX, "model.onnx", strings.Repeat("0", 64)}, m.Files[1]} },
+		"tokenizer": func(m *Manifest) {
+			old := tokenizerVersion[FamilyUSELite]
+			tokenizerVersion[FamilyUSELite] = "spm-2"
+			t.Cleanup(func() { tokenizerVersion[FamilyUSELite] = old })
+		},
 	} {
 		c := *m
 		change(&c)
