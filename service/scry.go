@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/patina-dev/patina/internal/knowledge"
 )
@@ -27,5 +28,12 @@ func RegisterScry(s *Server, engine *knowledge.Engine) {
 			return nil, err
 		}
 		return resp, nil
+	}})
+	// Which embedding models the daemon holds in memory: none until the
+	// first query that needs one.
+	s.Handle(Route{Method: http.MethodGet, Path: "/api/models", Handler: func(ctx context.Context, r *Request) (any, error) {
+		loaded := engine.Models().Loaded()
+		slices.Sort(loaded)
+		return map[string][]string{"loaded": append([]string{}, loaded...)}, nil
 	}})
 }
