@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"regexp"
 	"strconv"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/patina-dev/patina/internal/embed"
@@ -225,8 +226,11 @@ name already taken, no ONNX Runtime); 2 usage.`, args); err != nil {
 		if err := embed.ValidName(*name); err != nil {
 			return usagef("--name: %v", err)
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		// The first signal cancels (Add removes its temporary copy); a
+		// second one kills at once, as it would any command.
+		go func() { <-ctx.Done(); stop() }()
 		m, err := embed.Add(ctx, embed.AddOptions{
 			Name: *name, Family: *family, ONNX: *graph, Vocab: *vocab,
 			SHA256: *sum, VocabSHA256: *vocabSum, Dims: *dims, MaxTokens: *maxTokens,

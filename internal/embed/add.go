@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/patina-dev/patina/internal/atomicfile"
 	"github.com/patina-dev/patina/internal/paths"
@@ -73,6 +74,7 @@ func Add(ctx context.Context, o AddOptions) (*Manifest, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
+	sweepStaleAdds(root)
 	tmp, err := os.MkdirTemp(root, "."+o.Name+".add-") // 0700
 	if err != nil {
 		return nil, err
@@ -281,5 +283,26 @@ func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
+	}
+}
+
+// staleAdd is how old a temporary copy left by an interrupted add must be
+// before another add removes it (an add in progress is never that slow).
+const staleAdd = 24 * time.Hour
+
+// sweepStaleAdds removes the hidden temporary directories of adds that
+// were killed part-way (they can hold gigabytes, and List hides them).
+func sweepStaleAdds(root string) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), ".") || !strings.Contains(e.Name(), ".add-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleAdd {
+			os.RemoveAll(filepath.Join(root, e.Name()))
+		}
 	}
 }

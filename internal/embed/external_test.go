@@ -110,3 +110,30 @@ func TestHashFileRefusesFIFO(t *testing.T) {
 		t.Fatal("hashFile blocked on a FIFO")
 	}
 }
+
+// An add killed part-way leaves a hidden temporary copy; the next add
+// removes it once it is a day old, and leaves a fresh one (an add that may
+// still be running) alone.
+func TestSweepStaleAdds(t *testing.T) {
+	root := t.TempDir()
+	old := filepath.Join(root, ".big.add-123")
+	fresh := filepath.Join(root, ".big.add-456")
+	model := filepath.Join(root, "keep")
+	for _, d := range []string{old, fresh, model} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(old, long, long)
+	os.Chtimes(model, long, long)
+	sweepStaleAdds(root)
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Error("a two-day-old temporary copy was kept")
+	}
+	for _, d := range []string{fresh, model} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed", filepath.Base(d))
+		}
+	}
+}
