@@ -227,3 +227,44 @@ func TestEmbedBERTTampered(t *testing.T) {
 		t.Errorf("error %q", msg)
 	}
 }
+
+// A graph that fixes its sequence length gets every batch padded to it
+// (and gives the same vectors as the dynamic graph); one whose length is
+// below --max-tokens, or that fixes its batch size, is refused at add.
+func TestEmbedBERTFixedAxes(t *testing.T) {
+	fixed := addTestBERT(t, "fixed-seq", "fixed-seq", 16)
+	dynamic := addTestBERT(t, "dynamic", "good", 16)
+	texts := []string{"hello", "the quick brown fox jumps over the lazy dog again and again and again"}
+	var got [2][][]float32
+	for i, m := range []*Manifest{fixed, dynamic} {
+		e, err := Open(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i], err = e.Embed(context.Background(), texts)
+		if err == nil {
+			// Alone, "hello" is far shorter than the fixed length.
+			_, err = e.Embed(context.Background(), texts[:1])
+		}
+		e.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+	}
+	for r := range texts {
+		for d := range got[0][r] {
+			if diff := got[0][r][d] - got[1][r][d]; diff > 1e-6 || diff < -1e-6 {
+				t.Fatalf("text %d: fixed-length graph %v, dynamic %v", r, got[0][r], got[1][r])
+			}
+		}
+	}
+	requireRuntime(t)
+	t.Setenv("PATINA_HOME", t.TempDir())
+	for mode, want := range map[string]string{"fixed-seq": "exactly 16 tokens", "fixed-batch": "fixed batch size"} {
+		graph, sum := buildBERT(t, t.TempDir(), mode)
+		_, err := Add(context.Background(), AddOptions{Name: "x" + mode, Family: FamilyBERT, ONNX: graph, Vocab: "testdata/vocab.txt", SHA256: sum, MaxTokens: 32})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("add %s with max tokens 32: %v, want an error saying %q", mode, err, want)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func openSession(m *Manifest, graph []byte, pad int64) (session, error) {
 		}
 		return &useSession{s}, nil
 	case FamilyBERT:
-		b, err := bertIO(graph, m.Dims)
+		b, err := bertIO(graph, m.Dims, m.MaxTokens)
 		if err != nil {
 			return nil, fail(err)
 		}
@@ -136,6 +136,10 @@ type bertSession struct {
 	output string
 	rank   int
 	pad    int64
+	// seq is the sequence length the graph declares, when it declares
+	// one (some exports fix it): every batch is padded to it. 0 when
+	// the axis is dynamic.
+	seq int
 }
 
 // BERT input and output names, as Hugging Face exports them.
@@ -148,7 +152,7 @@ const (
 
 // bertIO reads the graph's inputs and outputs and picks the ones to use,
 // refusing a graph that does not look like a BERT encoder.
-func bertIO(graph []byte, dims int) (*bertSession, error) {
+func bertIO(graph []byte, dims, maxTokens int) (*bertSession, error) {
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(graph)
 	if err != nil {
 		return nil, err
@@ -164,7 +168,19 @@ func bertIO(graph []byte, dims int) (*bertSession, error) {
 		if in.DataType != ort.TensorElementDataTypeInt64 || len(in.Dimensions) != 2 {
 			return nil, fmt.Errorf("input %q is %s, want int64 [batch, sequence]", in.Name, in.String())
 		}
+		if in.Dimensions[0] > 0 {
+			return nil, fmt.Errorf("input %q has a fixed batch size of %d: export the graph with a dynamic batch axis", in.Name, in.Dimensions[0])
+		}
+		if n := int(in.Dimensions[1]); n > 0 {
+			if b.seq > 0 && b.seq != n {
+				return nil, fmt.Errorf("inputs declare sequence lengths %d and %d", b.seq, n)
+			}
+			b.seq = n
+		}
 		have[in.Name] = true
+	}
+	if b.seq > 0 && maxTokens > b.seq {
+		return nil, fmt.Errorf("the graph takes sequences of exactly %d tokens: give --max-tokens %d or less", b.seq, b.seq)
 	}
 	if !have[inputIDs] || !have[attentionMask] {
 		return nil, fmt.Errorf("the graph lacks input %s or %s", inputIDs, attentionMask)
@@ -201,6 +217,9 @@ func (b *bertSession) run(ids [][]int64) ([][]float32, error) {
 	for r, row := range ids {
 		lengths[r] = len(row)
 		seq = max(seq, len(row))
+	}
+	if b.seq > 0 {
+		seq = b.seq // MaxTokens <= b.seq, so every row fits
 	}
 	tokens := make([]int64, rows*seq)
 	mask := make([]int64, rows*seq)

@@ -15,6 +15,8 @@
 #             last_hidden_state over the sequence (no mask).
 # external:   the good graph with word_emb stored outside it, in
 #             OUT.onnx.data beside it (ONNX external data).
+# fixed-seq:  the good graph with the sequence axis fixed at 16.
+# fixed-batch: the good graph with the batch axis fixed at 1.
 #
 # word_emb[i] = [i, 10 - i, i % 2, 1] for i < 32;  type_emb = [[0.5, 0, 0, 0],
 # [0, 0, 0, 100]]. Deterministic: the same bytes every run.
@@ -45,7 +47,9 @@ outputs = [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT,
 if mode == "pooled":
     nodes.append(helper.make_node("ReduceMean", ["last_hidden_state"], ["sentence_embedding"], axes=[1], keepdims=0))
     outputs = [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", H])]
-inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"])
+seq_dim = 16 if mode == "fixed-seq" else "seq"
+batch_dim = 1 if mode == "fixed-batch" else "batch"
+inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, [batch_dim, seq_dim])
           for n in (ids_name, "attention_mask", "token_type_ids")]
 graph = helper.make_graph(nodes, "bert_test", inputs, outputs, inits)
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="patina-test")
