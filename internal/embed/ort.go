@@ -28,13 +28,20 @@ func startRuntime() error {
 	if ortLoaded != "" && path == ortLoaded {
 		return nil // checked when it was loaded
 	}
-	if _, err := VerifyRuntime(); err != nil {
+	load, done := path, func() {}
+	if want, pinned := pinnedRuntime(); pinned {
+		// The provisioned library: load the very file that was hashed.
+		if load, done, err = openPinnedLibrary(path, want); err != nil {
+			return err
+		}
+	} else if _, err := VerifyRuntime(); err != nil {
 		return err
 	}
+	defer done()
 	if ortLoaded != "" {
 		return unavailablef("onnx runtime: %s is already loaded in this process, cannot switch to %s", ortLoaded, path)
 	}
-	ort.SetSharedLibraryPath(path)
+	ort.SetSharedLibraryPath(load)
 	// Fatal only: every error comes back to the caller, who reports it once.
 	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return unavailablef("onnx runtime: %s: %s", path, oneLine(err))

@@ -39,6 +39,17 @@ func RuntimePath() (string, error) {
 	return filepath.Join(cache, "onnxruntime", RuntimeVersion, runtimeLibName), nil
 }
 
+// pinnedRuntime is the pinned hash of the provisioned library for this
+// platform; pinned is false when $PATINA_ORT_LIB overrides it (or no
+// library is provisioned for the platform).
+func pinnedRuntime() (want string, pinned bool) {
+	if os.Getenv(EnvRuntime) != "" {
+		return "", false
+	}
+	want, pinned = runtimeSHA256[runtime.GOOS+"/"+runtime.GOARCH]
+	return want, pinned
+}
+
 // VerifyRuntime checks the library RuntimePath names: an override must
 // exist; the provisioned library must have its pinned hash. Errors wrap
 // ErrUnavailable.
