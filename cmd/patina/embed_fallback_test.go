@@ -12,12 +12,15 @@ import (
 	"github.com/patina-dev/patina/internal/paths"
 )
 
+// provisionedFiles are what make models puts in the cache, relative to it.
+var provisionedFiles = []string{"onnxruntime/1.30.0/libonnxruntime.so.1", "models/use-lite/model.onnx", "models/use-lite/vocab.json"}
+
 // brokenCache copies the provisioned cache into a temporary one and
 // breaks it with spoil; the real cache is never touched.
 func brokenCache(t *testing.T, spoil func(dir string)) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"onnxruntime/1.30.0/libonnxruntime.so.1", "models/use-lite/model.onnx", "models/use-lite/vocab.json"} {
+	for _, f := range provisionedFiles {
 		data, err := os.ReadFile(filepath.Join(modelCache, f))
 		must(t, err)
 		must(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o700))
@@ -45,7 +48,7 @@ func TestBrokenModelFallsBackToLexical(t *testing.T) {
 		}, []string{"model.onnx", "expected eac17d707ffe3062c3f32b574b892212065f308fcc06f46a63c67dc296a7f327"}},
 		{"missing vocabulary", func(d string) { must(t, os.Remove(filepath.Join(d, "models/use-lite/vocab.json"))) },
 			[]string{"vocab.json", "missing"}},
-		{"missing runtime library", func(d string) { must(t, os.Remove(filepath.Join(d, "onnxruntime/1.30.0/libonnxruntime.so.1"))) },
+		{"missing runtime library", func(d string) { must(t, os.Remove(filepath.Join(d, provisionedFiles[0]))) },
 			[]string{"libonnxruntime.so.1"}},
 	}
 	// One project embedded while the model was good, to search later

@@ -457,7 +457,7 @@ func TestSystemdUserManagerE2E(t *testing.T) {
 	// (in ~/.cache/patina, the default), so the daemon loads ONNX Runtime
 	// under the unit's hardening (MemoryDenyWriteExecute, the syscall
 	// filter, PrivateUsers) for the semantic query.
-	for _, f := range []string{"onnxruntime/1.30.0/libonnxruntime.so.1", "models/use-lite/model.onnx", "models/use-lite/vocab.json"} {
+	for _, f := range provisionedFiles {
 		data, err := os.ReadFile(filepath.Join(modelCache, f))
 		must(t, err)
 		u.writeOwned(t, filepath.Join(u.home, ".cache", "patina", f), data, 0o644)
