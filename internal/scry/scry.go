@@ -201,7 +201,9 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 					// this project, and say why.
 					fallbacks[i] = unavailable.Reason
 					if len(rs) == 1 {
-						rs = append(rs, s.Lexical)
+						// A new slice: retrievers is shared by every
+						// project's goroutine.
+						rs = []Retriever{rs[0], s.Lexical}
 					}
 					continue
 				}
