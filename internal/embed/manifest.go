@@ -274,22 +274,41 @@ const maxFileSize = 4 << 30
 // hashFile returns the hex SHA-256 of a regular file and, when keep is set,
 // its content.
 func hashFile(path string, keep bool) (string, []byte, error) {
-	// Refuse a FIFO or device before opening it: opening a FIFO blocks
-	// until someone writes, and a load must never hang.
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return "", nil, errors.New("not a regular file")
-	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return "", nil, err
 	}
 	defer f.Close()
+	return hashOpen(f, keep)
+}
+
+// openRegular opens path for reading, refusing anything but a regular
+// file. A FIFO or device is refused before it is opened: opening a FIFO
+// blocks until someone writes, and a load must never hang.
+func openRegular(path string) (*os.File, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = errors.New("not a regular file")
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// hashOpen returns the hex SHA-256 of what is left to read of f and, when
+// keep is set, those bytes.
+func hashOpen(f *os.File, keep bool) (string, []byte, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return "", nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return "", nil, errors.New("not a regular file")
 	}
 	if st.Size() > maxFileSize {
 		return "", nil, fmt.Errorf("larger than %d bytes", int64(maxFileSize))

@@ -69,12 +69,32 @@ func VerifyRuntime() (string, error) {
 	if !ok {
 		return path, unavailablef("onnx runtime: none is provisioned for %s; set $%s to a libonnxruntime %s", platform, EnvRuntime, RuntimeVersion)
 	}
-	got, _, err := hashFile(path, false)
+	f, err := openRuntime(path, want)
 	if err != nil {
-		return path, &FileError{Path: path, Want: want, Err: err, hint: "run `make models`"}
+		return path, err
 	}
-	if got != want {
-		return path, &FileError{Path: path, Want: want, Got: got, hint: "run `make models`"}
-	}
+	f.Close()
 	return path, nil
+}
+
+// openRuntime opens the provisioned library at path and checks, through
+// the open file, that its hash is want. The caller closes the file.
+func openRuntime(path, want string) (*os.File, error) {
+	fail := func(got string, err error) error {
+		return &FileError{Path: path, Want: want, Got: got, Err: err, hint: "run `make models`"}
+	}
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, fail("", err)
+	}
+	got, _, err := hashOpen(f, false)
+	switch {
+	case err != nil:
+		f.Close()
+		return nil, fail("", err)
+	case got != want:
+		f.Close()
+		return nil, fail(got, nil)
+	}
+	return f, nil
 }
