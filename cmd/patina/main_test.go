@@ -59,18 +59,7 @@ type result struct {
 // runPatina runs the binary with env added to a minimal environment.
 func runPatina(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(patinaBin, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run patina %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runPatinaIn(t, "", env, args...) // "": the test's own directory
 }
 
 func TestCLIUsageErrors(t *testing.T) {
