@@ -26,10 +26,12 @@ import (
 	"github.com/patina-dev/patina/internal/scry"
 )
 
-// bulkChunks is how many chunks of the bulk project hold bulkWord.
+// bulkFiles is how many files of the bulk project hold bulkWord; the
+// first holds it in many sections (results are files, so its chunks
+// must not crowd out the rest).
 const (
-	bulkChunks = 1200
-	bulkWord   = "omnipresent"
+	bulkFiles = 1200
+	bulkWord  = "omnipresent"
 )
 
 type scryFixture struct {
@@ -47,12 +49,12 @@ func newScryFixture(t *testing.T) scryFixture {
 	}
 	f.bulk = bulk
 	files := map[string]string{}
-	for i := range bulkChunks / 30 {
+	for i := range bulkFiles {
 		var b strings.Builder
-		for s := range 30 {
+		for s := range 1 + 199*max(0, 1-i) {
 			fmt.Fprintf(&b, "# Part %d-%d\n\nAn %s word, section %d.\n\n", i, s, bulkWord, s)
 		}
-		files[fmt.Sprintf("doc%02d.md", i)] = b.String()
+		files[fmt.Sprintf("doc%04d.md", i)] = b.String()
 	}
 	indextest.WriteFiles(t, bulk, files)
 	for _, root := range []string{f.fixture, f.bulk} {
@@ -287,7 +289,7 @@ func TestScryBadFields(t *testing.T) {
 			switch {
 			case status == 400 && !strings.Contains(errorOf(b), tc.want):
 				t.Errorf("error %s does not say %q", b, tc.want)
-			case tc.want == "both projects" && (!hasPath(resp, "README.md") || !hasPath(resp, "doc00.md")):
+			case tc.want == "both projects" && (!hasPath(resp, "README.md") || !hasPath(resp, "doc0000.md")):
 				t.Errorf("all_projects: %.500s", b)
 			case status == 200 && tc.count >= 0 && resp.Count != tc.count:
 				t.Errorf("%d results, want %d", resp.Count, tc.count)

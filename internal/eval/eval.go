@@ -1,21 +1,25 @@
-// Package eval measures how well scry finds the file that answers a
-// question: a labelled query set, the corpus it is asked over, the metrics
-// and their bootstrap intervals, and the tables `make eval` prints. It is
-// pure Go and knows nothing of the index; the runner scrapes the corpus,
-// asks scry each query in each mode, and hands the ranked file paths here.
+// Package eval measures how well scry finds the place that answers a
+// question: labelled query sets, the corpora they are asked over, the
+// metrics and their bootstrap intervals, and the tables `make eval`
+// prints. It knows nothing of the index; the runner (cmd/patina-eval)
+// scrapes each corpus, asks scry each query in each system, and hands the
+// ranked result paths here.
 //
-// # Corpus
+// # Sets and corpora
 //
-// The corpus is the Python 3.11 standard library as Debian installs it
-// (DefaultCorpusRoot, /usr/lib/python3.11): source with docstrings that no
-// one here wrote and that every Debian 12 machine with python3 has. Only
-// regular .py files count; see InCorpus for the directories left out and
-// why. CopyCorpus copies exactly those files into a fresh directory, so the
-// scraper, which walks a directory, indexes exactly the corpus.
+// Sets lists the query sets, each over a real corpus that every machine
+// running `make eval` has or can fetch from its registries:
 //
-// # Query set
+//   - pystdlib: the Python 3.11 standard library as Debian installs it
+//     (code with docstrings; see PyStdlib for what is left out);
+//   - mcpsdk: the Model Context Protocol Go SDK, a module this project
+//     depends on, from the Go module cache (docs, code, examples, tests);
+//   - patina: this repository at a pinned commit, with its git history
+//     (docs, code, tests and commits).
 //
-// testdata/pystdlib.tsv holds the queries, one a line, four fields
+// # Query files
+//
+// testdata/<set>.tsv holds a set's queries, one a line, four fields
 // separated by tabs:
 //
 //	id	kind	query	expected
@@ -23,43 +27,52 @@
 //	id-urlsplit	identifier	urlsplit	urllib/parse.py
 //
 // id is unique; kind is "natural" (a question in words, without the
-// identifiers that answer it) or "identifier" (a name as a developer would
-// type it: snake_case, CamelCase or dotted); expected is a comma-separated
-// list of .py paths relative to the corpus root, each inside the corpus.
+// identifiers that answer it), "identifier" (a name as a developer would
+// type it) or "commit" (a commit's subject, verbatim); expected is a
+// comma-separated list of the places any one of which answers the query:
+// paths relative to the corpus root, or "git:<40-hex hash>" for a commit.
 // Lines starting with # and blank lines are ignored; the header line is
-// required. LoadQueries rejects anything else and names the line.
+// required. ParseQueries rejects anything else and names the line; a
+// Corpus checks that the expected places exist in it.
+//
+// # Halves
+//
+// Split cuts every set into a tuning half and a test half, the same way
+// each time (by a hash of the query id).
+// Defaults are chosen on the tuning halves; the test halves are the
+// figures to quote.
 //
 // # Metrics
 //
-// A system answers each query with a Ranking: result file paths, best
-// first. A file may appear several times (scry returns chunks); only its
-// first appearance counts, so rank k means the k-th distinct file. A
-// query's rank is the rank of the first of its expected files, or 0 when
-// none is among the first MaxRank (10) distinct files.
+// A system answers each query with a Ranking: result paths, best first.
+// A query's rank is the position of the first result that is one of its
+// expected places (a repeated path counts at its first position only), or
+// 0 when none is among the first MaxRank (10) distinct results. A result
+// "git:<short hash>" is the commit whose full hash starts with it.
 //
-//   - R@k (recall@k, k = 1, 5, 10) is the fraction of queries with at least
-//     one expected file among the first k distinct files. With several
-//     expected files it is not the fraction of them that were found: one is
-//     enough.
+//   - R@k (recall@k, k = 1, 5, 10) is the fraction of queries with an
+//     expected place among the first k distinct results.
 //   - MRR@10 is the mean over queries of 1/rank, with 0 for a query whose
-//     expected files are all beyond rank 10 or absent.
+//     expected places are all beyond rank 10 or absent.
 //
 // Every figure comes with a 95% percentile bootstrap interval over queries:
 // Resamples resamples of the queries with replacement, drawn from a fixed
 // Seed, so the same per-query results always print the same intervals, and
 // every system and metric over the same queries is resampled identically.
 // PairedBootstrap does the same for the per-query difference between two
-// systems, which is how to tell whether hybrid beats lexical: an interval
-// of the difference that excludes 0.
+// systems, which is how to tell whether one beats another: an interval of
+// the difference that excludes 0.
 package eval
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -67,18 +80,20 @@ import (
 const (
 	Natural    = "natural"    // a question in words
 	Identifier = "identifier" // a name: snake_case, CamelCase or dotted
+	Commit     = "commit"     // a commit's subject
 )
 
 // Kinds lists the query kinds in the order tables show them.
-var Kinds = []string{Natural, Identifier}
+var Kinds = []string{Natural, Identifier, Commit}
 
 // Query is one labelled question.
 type Query struct {
 	ID   string
 	Kind string // Natural or Identifier
 	Text string
-	// Expected are the files (slash-separated, relative to the corpus
-	// root) any one of which answers the query.
+	// Expected are the places any one of which answers the query: files
+	// (slash-separated, relative to the corpus root) or commits
+	// ("git:<full hash>").
 	Expected []string
 }
 
@@ -139,8 +154,8 @@ func ParseQueries(r io.Reader, name string) ([]Query, error) {
 			return nil, fail("id %q already used on line %d", q.ID, prev)
 		}
 		seen[q.ID] = lineNo
-		if q.Kind != Natural && q.Kind != Identifier {
-			return nil, fail("kind %q is neither %q nor %q", q.Kind, Natural, Identifier)
+		if !slices.Contains(Kinds, q.Kind) {
+			return nil, fail("kind %q is none of %s", q.Kind, strings.Join(Kinds, ", "))
 		}
 		if fields[3] == "" {
 			return nil, fail("query %s has no expected file", q.ID)
@@ -167,8 +182,15 @@ func ParseQueries(r io.Reader, name string) ([]Query, error) {
 	return qs, nil
 }
 
-// checkExpected checks that p is a clean relative path of a corpus file.
+// checkExpected checks that p is a clean relative path or a full commit
+// name.
 func checkExpected(p string) error {
+	if h, ok := strings.CutPrefix(p, "git:"); ok {
+		if len(h) != 40 || strings.Trim(h, "0123456789abcdef") != "" {
+			return fmt.Errorf("expected commit %q: want git: and a full 40-hex hash", p)
+		}
+		return nil
+	}
 	switch {
 	case p == "":
 		return errors.New("empty expected path (stray comma?)")
@@ -178,8 +200,27 @@ func checkExpected(p string) error {
 		return fmt.Errorf("expected path %q must be slash-separated and relative to the corpus root", p)
 	case path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../"):
 		return fmt.Errorf("expected path %q is not clean (want %q) or leaves the corpus", p, path.Clean(p))
-	case !InCorpus(p):
-		return fmt.Errorf("expected path %q is not in the corpus (not a .py file, or under an excluded directory)", p)
 	}
 	return nil
+}
+
+// Split cuts qs into a tuning half and a test half by a hash of each
+// query's id: a query is in the same half whatever else its set holds, so
+// adding queries never moves one the defaults were tuned on into the test
+// half. Within each kind the halves come out about even.
+func Split(qs []Query) (tune, test []Query) {
+	for _, q := range qs {
+		if idHash(q.ID)%2 == 0 {
+			tune = append(tune, q)
+		} else {
+			test = append(test, q)
+		}
+	}
+	return tune, test
+}
+
+func idHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }

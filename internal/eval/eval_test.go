@@ -1,7 +1,9 @@
 package eval
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -9,7 +11,6 @@ import (
 	"testing"
 )
 
-const querySet = "testdata/pystdlib.tsv"
 
 func TestParseQueries(t *testing.T) {
 	in := "# comment\n\nid\tkind\tquery\texpected\r\n" +
@@ -54,8 +55,8 @@ func TestParseQueriesErrors(t *testing.T) {
 		{head + "a\tnatural\tq\t/usr/lib/python3.11/a.py\n", "relative to the corpus root"},
 		{head + "a\tnatural\tq\t./a.py\n", "not clean"},
 		{head + "a\tnatural\tq\t../a.py\n", "leaves the corpus"},
-		{head + "a\tnatural\tq\ta.txt\n", "not in the corpus"},
-		{head + "a\tnatural\tq\ttest/support/__init__.py\n", "not in the corpus"},
+		{head + "a\tnatural\tq\tgit:abc123\n", "full 40-hex hash"},
+		{head + "a\tnatural\tq\tgit:" + strings.Repeat("G", 40) + "\n", "full 40-hex hash"},
 		{head + "a\tnatural\tq\ta.py,a.py\n", "lists a.py twice"},
 	} {
 		_, err := ParseQueries(strings.NewReader(c.in), "q.tsv")
@@ -179,34 +180,51 @@ func TestCopyCorpus(t *testing.T) {
 	}
 }
 
-// TestQuerySet checks the shipped query set: its size and mix, and that
-// every expected file is a corpus file of this machine's standard library.
-func TestQuerySet(t *testing.T) {
-	qs, err := LoadQueries(querySet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := map[string]int{}
-	for _, q := range qs {
-		kinds[q.Kind]++
-	}
-	t.Logf("%d queries: %v", len(qs), kinds)
-	if len(qs) < 40 {
-		t.Errorf("%d queries, want at least 40", len(qs))
-	}
-	for _, k := range Kinds {
-		if kinds[k] == 0 {
-			t.Errorf("no %s queries", k)
+// TestQuerySets checks the shipped query sets: their size and mix, and
+// that every expected place is in its corpus where the corpus is at hand.
+func TestQuerySets(t *testing.T) {
+	repo, _ := filepath.Abs("../..")
+	total, natural := 0, 0
+	for _, set := range Sets("testdata", repo) {
+		qs, err := LoadQueries(set.Queries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]int{}
+		for _, q := range qs {
+			kinds[q.Kind]++
+		}
+		tune, test := Split(qs)
+		t.Logf("%s: %d queries %v, halves %d/%d", set.Name, len(qs), kinds, len(tune), len(test))
+		if len(qs) < 30 || kinds[Natural] == 0 || kinds[Natural] == len(qs) {
+			t.Errorf("%s: %d queries %v: want at least 30, natural and not", set.Name, len(qs), kinds)
+		}
+		if set.Name != "pystdlib" {
+			total += len(qs)
+			natural += kinds[Natural]
+		}
+		switch c := set.Corpus.(type) {
+		case PyStdlib:
+			checkPyStdlib(t, qs, c.Root)
+		case GitRepo:
+			checkAtCommit(t, qs, c)
 		}
 	}
+	// The sets over further corpora: at least 60 questions, about half
+	// of them natural-language and half names and commit subjects.
+	if total < 60 || natural*3 < total || natural*3 > 2*total {
+		t.Errorf("further sets: %d queries, %d natural; want at least 60, about half natural", total, natural)
+	}
+}
 
-	if _, err := os.Stat(DefaultCorpusRoot); err != nil {
+func checkPyStdlib(t *testing.T, qs []Query, root string) {
+	if _, err := os.Stat(root); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the corpus is missing: %v (install python3)", err)
 		}
 		t.Skipf("the corpus is missing: %v (install python3; this fails when CI=true)", err)
 	}
-	corpus, err := CorpusFiles(DefaultCorpusRoot)
+	corpus, err := CorpusFiles(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +235,65 @@ func TestQuerySet(t *testing.T) {
 	for _, q := range qs {
 		for _, e := range q.Expected {
 			if !inCorpus[e] {
-				t.Errorf("query %s: %s is not a corpus file under %s", q.ID, e, DefaultCorpusRoot)
+				t.Errorf("query %s: %s is not a corpus file under %s", q.ID, e, root)
 			}
+		}
+	}
+}
+
+// checkAtCommit checks the expected places against the pinned commit of
+// this repository, when its history is at hand (a shallow clone lacks it).
+func checkAtCommit(t *testing.T, qs []Query, g GitRepo) {
+	if err := exec.Command("git", "-C", g.Source, "cat-file", "-e", g.Commit+"^{commit}").Run(); err != nil {
+		t.Logf("commit %s is not in this clone (shallow?): the patina set's labels are not checked", g.Commit)
+		return
+	}
+	out, err := exec.Command("git", "-C", g.Source, "ls-tree", "-r", "--name-only", g.Commit).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]bool{}
+	for _, f := range strings.Split(string(out), "\n") {
+		files[f] = true
+	}
+	for _, q := range qs {
+		for _, e := range q.Expected {
+			if h, ok := strings.CutPrefix(e, "git:"); ok {
+				if exec.Command("git", "-C", g.Source, "merge-base", "--is-ancestor", h, g.Commit).Run() != nil {
+					t.Errorf("query %s: %s is not in the history of %s", q.ID, e, g.Commit)
+				}
+			} else if !files[e] {
+				t.Errorf("query %s: %s is not a file at %s", q.ID, e, g.Commit)
+			}
+		}
+	}
+}
+
+// TestSplit: the halves partition the queries, each query's half depends
+// on its id alone, and they are about even.
+func TestSplit(t *testing.T) {
+	var qs []Query
+	for i := range 200 {
+		qs = append(qs, Query{ID: fmt.Sprintf("q%d", i), Kind: Kinds[i%len(Kinds)]})
+	}
+	tune, test := Split(qs)
+	if len(tune)+len(test) != len(qs) || len(tune) < 80 || len(test) < 80 {
+		t.Fatalf("halves %d and %d of %d", len(tune), len(test), len(qs))
+	}
+	inTune := map[string]bool{}
+	for _, q := range tune {
+		inTune[q.ID] = true
+	}
+	for _, q := range test {
+		if inTune[q.ID] {
+			t.Fatalf("%s in both halves", q.ID)
+		}
+	}
+	// Without every other query, each stays where it was.
+	for _, q := range qs[:20] {
+		a, _ := Split([]Query{q})
+		if (len(a) == 1) != inTune[q.ID] {
+			t.Errorf("%s changed halves", q.ID)
 		}
 	}
 }

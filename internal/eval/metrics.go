@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // MaxRank is the depth of the evaluation: a query whose expected files are
@@ -42,11 +43,22 @@ func Rank(q Query, r Ranking) int {
 		if len(seen) > MaxRank {
 			return 0
 		}
-		if slices.Contains(q.Expected, p) {
+		if slices.ContainsFunc(q.Expected, func(e string) bool { return matches(e, p) }) {
 			return len(seen)
 		}
 	}
 	return 0
+}
+
+// matches reports whether result path p is the expected place e: the same
+// path, or, for a commit, a short hash the full one starts with.
+func matches(e, p string) bool {
+	if e == p {
+		return true
+	}
+	full, ok := strings.CutPrefix(e, "git:")
+	short, ok2 := strings.CutPrefix(p, "git:")
+	return ok && ok2 && len(short) >= 7 && strings.HasPrefix(full, short)
 }
 
 // Metric is one of the reported figures.

@@ -242,3 +242,24 @@ func TestWrite(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
+
+// TestRankCommits: a result git:<short hash> is the expected commit whose
+// full hash it starts; a too-short or different prefix is not.
+func TestRankCommits(t *testing.T) {
+	full := "git:" + strings.Repeat("ab", 20)
+	q := Query{ID: "c", Expected: []string{full, "a.go"}}
+	for _, c := range []struct {
+		r    Ranking
+		want int
+	}{
+		{Ranking{"x.go", "git:abababa"}, 2},
+		{Ranking{"git:" + strings.Repeat("ab", 20)}, 1},
+		{Ranking{"git:ababab"}, 0},  // six characters: too short to name a commit
+		{Ranking{"git:abababb"}, 0}, // another commit
+		{Ranking{"abababa"}, 0},     // not a commit result
+	} {
+		if got := Rank(q, c.r); got != c.want {
+			t.Errorf("Rank(%q) = %d, want %d", c.r, got, c.want)
+		}
+	}
+}

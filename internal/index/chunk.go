@@ -35,6 +35,16 @@ type chunk struct {
 	StartLine int
 	EndLine   int
 	Content   string
+	// Names are what the chunk is called, for the full-text "names"
+	// field: the names a code chunk declares (see declNames), a doc
+	// chunk's heading path, a commit's subject.
+	Names string
+	// Docs are the doc comments and docstrings of a code chunk's
+	// declarations (see scanDecls).
+	Docs string
+	// PathWords, for a commit, are the words of the paths it touched; a
+	// file's chunks get their file's (see pathField).
+	PathWords string
 }
 
 // markdownExts and textExts decide a file's kind; everything else is code.
@@ -57,7 +67,7 @@ func splitFile(rel, text string) []chunk {
 	case markdownExts[ext]:
 		return splitMarkdown(rel, items)
 	case textExts[ext] || (ext == "" && textNames[base]):
-		return pack(items, blankCuts(items), KindDoc, func(int, int) string { return rel })
+		return pack(items, blankCuts(items), KindDoc, func(int, int) meta { return meta{title: rel} })
 	default:
 		return splitCode(rel, items)
 	}
@@ -116,10 +126,13 @@ func blankCuts(items []item) []int {
 	return cuts
 }
 
+// meta is what pack asks of the splitter for the chunk items[s:e].
+type meta struct{ title, names, docs string }
+
 // pack cuts items into bounded chunks, preferring the strongest cut in the
 // back three quarters of each window, then any cut, then a hard cut at the
 // bound. Leading and trailing blank lines are dropped from every chunk.
-func pack(items []item, cuts []int, kind string, title func(s, e int) string) []chunk {
+func pack(items []item, cuts []int, kind string, describe func(s, e int) meta) []chunk {
 	var out []chunk
 	n := len(items)
 	s := 0
@@ -149,12 +162,15 @@ func pack(items []item, cuts []int, kind string, title func(s, e int) string) []
 		// A chunk with no word in it (a lone "}" after a hard cut) can
 		// never match a query; it is dropped.
 		if strings.ContainsFunc(content, isWordRune) {
+			m := describe(s, e)
 			out = append(out, chunk{
 				Kind:      kind,
-				Title:     title(s, e),
+				Title:     m.title,
 				StartLine: items[s].line,
 				EndLine:   items[last].line,
 				Content:   content,
+				Names:     m.names,
+				Docs:      m.docs,
 			})
 		}
 		s = e
@@ -260,7 +276,11 @@ func splitMarkdown(rel string, items []item) []chunk {
 		}
 		part := items[sec.s:sec.e]
 		title := sec.title
-		out = append(out, pack(part, blankCuts(part), KindDoc, func(int, int) string { return title })...)
+		m := meta{title: title}
+		if title != rel {
+			m.names = title
+		}
+		out = append(out, pack(part, blankCuts(part), KindDoc, func(int, int) meta { return m })...)
 	}
 	return out
 }
@@ -299,10 +319,12 @@ var leadIn = regexp.MustCompile(`^(?://|#|/\*|\*|\s+\*|@|--|;)`)
 
 // splitCode cuts source into bounded chunks, preferring to end a chunk just
 // before a top-level declaration (with its leading comment) or after a
-// blank line. Titles are "path: Name, Name" when declarations are in reach.
+// blank line. Titles are "path: Name, Name" when declarations are in reach;
+// names and docs list every declaration inside the chunk, nested ones
+// (methods) included, and their doc comments (see scanDecls).
 func splitCode(rel string, items []item) []chunk {
 	cuts := blankCuts(items)
-	syms := make([]string, len(items)) // symbol declared at item i, if any
+	syms := make([]string, len(items)) // top-level symbol declared at item i, if any
 	for i, it := range items {
 		if it.cont || it.text == "" || it.text[0] == ' ' || it.text[0] == '\t' {
 			continue
@@ -322,6 +344,7 @@ func splitCode(rel string, items []item) []chunk {
 		}
 		cuts[c] = cutDecl
 	}
+	decls := scanDecls(items)
 	// The title names the chunk's declarations (up to maxTitleSyms), or
 	// else the declaration it continues.
 	title := func(s, e int) string {
@@ -356,5 +379,12 @@ func splitCode(rel string, items []item) []chunk {
 		}
 		return t
 	}
-	return pack(items, cuts, KindCode, title)
+	return pack(items, cuts, KindCode, func(s, e int) meta {
+		names, docs := decls.within(s, e)
+		if names == "" {
+			// A chunk that continues a declaration is named after it.
+			names = strings.TrimPrefix(strings.TrimPrefix(title(s, e), rel), ": ")
+		}
+		return meta{title: title(s, e), names: names, docs: docs}
+	})
 }

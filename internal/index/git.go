@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/patina-dev/patina/internal/childenv"
 )
@@ -101,7 +102,16 @@ type commit struct {
 	hash, short string
 	date        time.Time
 	message     string
+	// files are the paths it touched, relative to the scrape root (at
+	// most maxCommitFiles), filesChanged how many there were in all.
+	files        []string
+	filesChanged int
 }
+
+// maxCommitFiles caps the touched files recorded for one commit: a commit
+// touching more (a reformat, a vendored import) says little about any one
+// of them.
+const maxCommitFiles = 200
 
 // gitCommits lists the hashes of the newest max commits reachable from
 // HEAD, newest first (limited to commits touching root when root is a
@@ -124,30 +134,23 @@ func gitCommits(ctx context.Context, root string, repo *gitRepo, max int) ([]str
 	return strings.Fields(string(out)), nil
 }
 
-// gitMessages reads the given commits' short hash, author date and message.
+// gitMessages reads the given commits' short hash, author date, message
+// and the files each touched below root (git log --name-only --relative;
+// a merge lists none). Renames count as a deletion and an addition, so
+// both names are touched.
 func gitMessages(ctx context.Context, root string, hashes []string) ([]commit, error) {
 	if len(hashes) == 0 {
 		return nil, nil
 	}
 	in := strings.NewReader(strings.Join(hashes, "\n") + "\n")
 	out, err := runGit(ctx, root, in, "log", "--no-walk=unsorted", "--stdin", "-z",
-		"--format=%H%x00%h%x00%at%x00%B")
+		"--name-only", "--relative", "--no-renames", "--format=%x01%H%x00%h%x00%at%x00%B")
 	if err != nil {
 		return nil, err
 	}
-	fields := strings.Split(string(out), "\x00")
-	var cs []commit
-	for i := 0; i+3 < len(fields); i += 4 {
-		secs, err := strconv.ParseInt(fields[i+2], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("git log: bad author date %q", fields[i+2])
-		}
-		cs = append(cs, commit{
-			hash:    strings.TrimSpace(fields[i]),
-			short:   fields[i+1],
-			date:    time.Unix(secs, 0).UTC(),
-			message: strings.ToValidUTF8(strings.TrimRight(fields[i+3], "\n"), "\uFFFD"),
-		})
+	cs, err := parseLog(string(out))
+	if err != nil {
+		return nil, err
 	}
 	if len(cs) != len(hashes) {
 		return nil, errors.New("git log: unexpected output")
@@ -155,8 +158,55 @@ func gitMessages(ctx context.Context, root string, hashes []string) ([]commit, e
 	return cs, nil
 }
 
+// parseLog reads the output of gitMessages's git log: for each commit
+// "\x01" hash NUL short NUL date NUL message NUL, then, if it touched
+// files, "\n" and each path NUL-terminated. A message cannot hold a NUL,
+// so only a path could start with "\x01" and be misread; none does.
+func parseLog(out string) ([]commit, error) {
+	var cs []commit
+	for len(out) > 0 {
+		if out[0] != '\x01' {
+			return nil, errors.New("git log: unexpected output")
+		}
+		fields := strings.SplitN(out[1:], "\x00", 5)
+		if len(fields) < 4 {
+			return nil, errors.New("git log: unexpected output")
+		}
+		secs, err := strconv.ParseInt(fields[2], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("git log: bad author date %q", fields[2])
+		}
+		c := commit{
+			hash:    strings.TrimSpace(fields[0]),
+			short:   fields[1],
+			date:    time.Unix(secs, 0).UTC(),
+			message: strings.ToValidUTF8(strings.TrimRight(fields[3], "\n"), "\uFFFD"),
+		}
+		out = ""
+		if len(fields) == 5 {
+			out = strings.TrimPrefix(fields[4], "\n")
+		}
+		for len(out) > 0 && out[0] != '\x01' {
+			end := strings.IndexByte(out, 0)
+			if end < 0 {
+				end = len(out)
+			}
+			if p := out[:end]; p != "" && utf8.ValidString(p) {
+				c.filesChanged++
+				if len(c.files) < maxCommitFiles {
+					c.files = append(c.files, p)
+				}
+			}
+			out = out[min(end+1, len(out)):]
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
 // commitChunk is the searchable form of a commit: titled with its author
-// date, short hash and subject; path "git:<short hash>".
+// date, short hash and subject; path "git:<short hash>". Its names field
+// is the subject and its path words are those of the files it touched.
 func commitChunk(c commit) (path string, ch chunk) {
 	subject, _, _ := strings.Cut(c.message, "\n")
 	title := c.date.Format("2006-01-02") + " " + c.short
@@ -164,5 +214,6 @@ func commitChunk(c commit) (path string, ch chunk) {
 		title += " " + s
 	}
 	lines := 1 + strings.Count(c.message, "\n")
-	return "git:" + c.short, chunk{Kind: KindCommit, Title: title, StartLine: 1, EndLine: lines, Content: c.message}
+	return "git:" + c.short, chunk{Kind: KindCommit, Title: title, StartLine: 1, EndLine: lines, Content: c.message,
+		Names: strings.TrimSpace(subject), PathWords: pathsField(c.files)}
 }

@@ -55,11 +55,11 @@ func TestIdentsColumnSearch(t *testing.T) {
 		t.Fatalf("pool executor: %+v, %v; want pool.py through its split identifier", hits, err)
 	}
 	base := hits[0].Score
-	hits, err = db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool", "executor"}, ColumnWeights: []float64{3, 1, 1, 2.5}})
+	hits, err = db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool", "executor"}, ColumnWeights: []float64{3, 1, 1.5, 2.5, 1}})
 	if err != nil || len(hits) != 1 || hits[0].Score <= base {
 		t.Fatalf("idents weighted 10x: %+v, %v; want a score above %v", hits, err, base)
 	}
 	if _, err := db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool"}, ColumnWeights: []float64{1}}); err == nil {
-		t.Fatal("one column weight for four columns accepted")
+		t.Fatal("one column weight for five columns accepted")
 	}
 }

@@ -106,6 +106,58 @@ CREATE TABLE embeddings (
 );
 CREATE INDEX embeddings_by_model ON embeddings(model_id);
 `,
+
+	// 3: the structure-aware full-text index. A chunk's names (what it
+	// declares, or its heading, or a commit's subject), its path's words
+	// and its declarations' doc comments become fields of their own, so
+	// BM25 can weigh each (see DefaultColumnWeights); and every commit
+	// records the files it touched (commit_files), which lets a matching
+	// commit rank those files and gives the files that change together.
+	// The full-text table changes shape and the commits must be read
+	// again, so the index is emptied: the next scrape rebuilds it.
+	`
+DROP TRIGGER chunks_ad;
+DROP TRIGGER chunks_au;
+DROP TABLE chunks_fts;
+DELETE FROM embeddings;
+DELETE FROM commits;
+DELETE FROM chunks;
+DELETE FROM files;
+ALTER TABLE chunks ADD COLUMN names TEXT NOT NULL DEFAULT '';
+ALTER TABLE chunks ADD COLUMN pathwords TEXT NOT NULL DEFAULT '';
+ALTER TABLE chunks ADD COLUMN docs TEXT NOT NULL DEFAULT '';
+ALTER TABLE commits ADD COLUMN files_changed INTEGER NOT NULL DEFAULT 0;
+
+-- The weights live in the code (DefaultColumnWeights), which passes them
+-- with every query; this default only serves tools poking at the file.
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+	names, content, pathwords, idents, docs,
+	content = 'chunks', content_rowid = 'id',
+	tokenize = 'porter unicode61 remove_diacritics 2'
+);
+INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('rank', 'bm25(3.0, 1.0, 1.5, 0.25, 1.0)');
+
+CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+	INSERT INTO chunks_fts(chunks_fts, rowid, names, content, pathwords, idents, docs)
+	VALUES ('delete', old.id, old.names, old.content, old.pathwords, old.idents, old.docs);
+END;
+CREATE TRIGGER chunks_au AFTER UPDATE OF names, content, pathwords, idents, docs ON chunks BEGIN
+	INSERT INTO chunks_fts(chunks_fts, rowid, names, content, pathwords, idents, docs)
+	VALUES ('delete', old.id, old.names, old.content, old.pathwords, old.idents, old.docs);
+	INSERT INTO chunks_fts(rowid, names, content, pathwords, idents, docs)
+	VALUES (new.id, new.names, new.content, new.pathwords, new.idents, new.docs);
+END;
+
+-- The files each commit touched (git log --name-only, relative to the
+-- project root), at most maxCommitFiles of them; commits.files_changed
+-- has the full count. Removed with their commit.
+CREATE TABLE commit_files (
+	hash TEXT NOT NULL REFERENCES commits(hash) ON DELETE CASCADE,
+	path TEXT NOT NULL,
+	PRIMARY KEY (hash, path)
+) WITHOUT ROWID;
+CREATE INDEX commit_files_by_path ON commit_files(path);
+`,
 }
 
 // SchemaVersion is the schema version this build writes and reads.

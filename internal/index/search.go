@@ -2,9 +2,11 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"unicode"
@@ -30,8 +32,8 @@ type LexicalQuery struct {
 	Terms []string
 	// Phrases are names a query asks for, as runs of words ("rmtree",
 	// "compare digest"). Chunks that match the terms and hold one of them
-	// in their title (which names the declarations a code chunk holds)
-	// rank first, by BM25 among themselves; the rest follow. So the
+	// in their names field (the declarations a code chunk holds) rank
+	// first, by BM25 among themselves; the rest follow. So the
 	// definition of a name outranks the many places that use it.
 	Phrases []string
 	// All requires every term to match (AND); by default any term does
@@ -39,12 +41,15 @@ type LexicalQuery struct {
 	All bool
 	// Limit caps the hits (default 10).
 	Limit int
-	// ColumnWeights, if set, replace the index's BM25 weights for the
-	// columns title, content, path and idents (3, 1, 1, 0.25): the
+	// ColumnWeights, if set, replace DefaultColumnWeights, one per
+	// full-text column (names, content, pathwords, idents, docs): the
 	// evaluation compares weightings with them.
 	ColumnWeights []float64
 	// MarkStart and MarkEnd surround matched terms in Hit.Snippet.
 	MarkStart, MarkEnd string
+	// NoSnippets leaves Hit.Snippet empty: a caller that keeps only a
+	// few of many hits asks Snippets for those.
+	NoSnippets bool
 	// SnippetTokens is the snippet's length in tokens (default 24, max 64).
 	SnippetTokens int
 }
@@ -59,8 +64,19 @@ var TestHookSlowSearch atomic.Bool
 
 const slowClause = ` AND (WITH RECURSIVE spin(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM spin WHERE n < 10000000000) SELECT count(*) FROM spin) > 0`
 
-// SearchLexical ranks chunks by BM25 (title weighted 3, content and path
-// 1) against q's terms. The query runs with ctx: cancelling it interrupts
+// Columns of the full-text table, in order, and the BM25 weight each has
+// by default. A chunk's names (declarations, heading, commit subject) say
+// most about what it is, its path's words and its doc comments more than
+// a line of its body; split CamelCase parts count little, or their common
+// halves ("new", "read") would drown questions in code. make eval chose
+// the weights on its tuning half.
+var (
+	Columns              = []string{"names", "content", "pathwords", "idents", "docs"}
+	DefaultColumnWeights = []float64{3, 1, 1.5, 0.25, 1}
+)
+
+// SearchLexical ranks chunks by BM25 over the weighted columns against
+// q's terms. The query runs with ctx: cancelling it interrupts
 // SQLite (sqlite3_interrupt) and SearchLexical returns ctx.Err().
 func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) {
 	match := ftsMatch(q.Terms, q.All)
@@ -78,7 +94,7 @@ func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) 
 	tokens = min(tokens, 64)
 	var hits []Hit
 	if phrases := ftsMatch(q.Phrases, false); phrases != "" {
-		exact, err := db.searchFTS(ctx, "("+match+") AND title : ("+phrases+")", q, tokens, limit)
+		exact, err := db.searchFTS(ctx, "("+match+") AND names : ("+phrases+")", q, tokens, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -101,22 +117,31 @@ func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) 
 
 // searchFTS runs one FTS5 query, best BM25 first.
 func (db *DB) searchFTS(ctx context.Context, match string, q LexicalQuery, tokens, limit int) ([]Hit, error) {
-	where := `chunks_fts MATCH ?`
-	args := []any{q.MarkStart, q.MarkEnd, tokens, match}
-	if len(q.ColumnWeights) > 0 {
-		if len(q.ColumnWeights) != 4 {
-			return nil, fmt.Errorf("index: %d column weights, want 4 (title, content, path, idents)", len(q.ColumnWeights))
-		}
-		// FTS5's per-query override of the rank function.
-		where += ` AND rank MATCH ?`
-		args = append(args, fmt.Sprintf("bm25(%g, %g, %g, %g)", q.ColumnWeights[0], q.ColumnWeights[1], q.ColumnWeights[2], q.ColumnWeights[3]))
+	weights := q.ColumnWeights
+	if len(weights) == 0 {
+		weights = DefaultColumnWeights
 	}
+	if len(weights) != len(Columns) {
+		return nil, fmt.Errorf("index: %d column weights, want %d (%s)", len(weights), len(Columns), strings.Join(Columns, ", "))
+	}
+	ws := make([]string, len(weights))
+	for i, w := range weights {
+		ws[i] = strconv.FormatFloat(w, 'g', -1, 64)
+	}
+	// FTS5's per-query override of the rank function.
+	where := `chunks_fts MATCH ? AND rank MATCH ?`
+	args := []any{match, "bm25(" + strings.Join(ws, ", ") + ")"}
 	if TestHookSlowSearch.Load() {
 		where += slowClause
 	}
+	snip := `''`
+	if !q.NoSnippets {
+		snip = `snippet(chunks_fts, 1, ?, ?, '…', ?)`
+		args = append([]any{q.MarkStart, q.MarkEnd, tokens}, args...)
+	}
 	rows, err := db.sql.QueryContext(ctx, `
 		SELECT c.id, c.path, c.kind, c.title, c.start_line, c.end_line, f.snip, f.rank
-		FROM (SELECT rowid, snippet(chunks_fts, 1, ?, ?, '…', ?) AS snip, rank
+		FROM (SELECT rowid, `+snip+` AS snip, rank
 		      FROM chunks_fts WHERE `+where+` ORDER BY rank LIMIT ?) AS f
 		JOIN chunks c ON c.id = f.rowid
 		ORDER BY f.rank`,
@@ -139,6 +164,77 @@ func (db *DB) searchFTS(ctx context.Context, match string, q LexicalQuery, token
 		return nil, searchErr(ctx, db, err)
 	}
 	return hits, nil
+}
+
+// SnippetQuery asks Snippets for excerpts of chosen chunks.
+type SnippetQuery struct {
+	IDs []int64
+	// Terms, when given, pick each excerpt around the words matched in
+	// the chunk's text, between MarkStart and MarkEnd; a chunk whose
+	// text matches none (found by its names, path or meaning) gets its
+	// first Chars characters.
+	Terms              []string
+	MarkStart, MarkEnd string
+	Tokens             int // excerpt length around matches (default 24, max 64)
+	Chars              int // length of a plain excerpt (default 240)
+}
+
+// Snippets returns an excerpt of each chunk in q.IDs that still exists.
+func (db *DB) Snippets(ctx context.Context, q SnippetQuery) (map[int64]string, error) {
+	out := make(map[int64]string, len(q.IDs))
+	if len(q.IDs) == 0 {
+		return out, nil
+	}
+	tokens := q.Tokens
+	if tokens <= 0 {
+		tokens = 24
+	}
+	chars := q.Chars
+	if chars <= 0 {
+		chars = 240
+	}
+	ids := make([]any, len(q.IDs))
+	for i, id := range q.IDs {
+		ids[i] = id
+	}
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var s string
+			if err := rows.Scan(&id, &s); err != nil {
+				return err
+			}
+			out[id] = s
+		}
+		return rows.Err()
+	}
+	if match := ftsMatch(q.Terms, false); match != "" {
+		// Matched in the text column only, so the excerpt shows them.
+		args := append([]any{q.MarkStart, q.MarkEnd, tokens, "content : (" + match + ")"}, ids...)
+		err := scan(db.sql.QueryContext(ctx, `SELECT rowid, snippet(chunks_fts, 1, ?, ?, '…', ?)
+			FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (`+placeholders(len(ids))+`)`, args...))
+		if err != nil {
+			return nil, searchErr(ctx, db, err)
+		}
+	}
+	var rest []any
+	for _, id := range q.IDs {
+		if _, ok := out[id]; !ok {
+			rest = append(rest, id)
+		}
+	}
+	if len(rest) > 0 {
+		err := scan(db.sql.QueryContext(ctx, `SELECT id, substr(content, 1, ?) FROM chunks WHERE id IN (`+placeholders(len(rest))+`)`,
+			append([]any{chars}, rest...)...))
+		if err != nil {
+			return nil, searchErr(ctx, db, err)
+		}
+	}
+	return out, nil
 }
 
 func searchErr(ctx context.Context, db *DB, err error) error {

@@ -148,8 +148,13 @@ func (w *batchWriter) insertChunks(path string, chunks []chunk) error {
 // the index here (see the schema for why this is not a trigger).
 func (w *batchWriter) insertChunk(path string, c chunk, hash string) (int64, error) {
 	idents := camelParts(c.Title, c.Content)
-	res, err := w.exec(`INSERT INTO chunks (path, kind, title, start_line, end_line, content, hash, idents)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, path, c.Kind, c.Title, c.StartLine, c.EndLine, c.Content, hash, idents)
+	words := c.PathWords
+	if c.Kind != KindCommit {
+		words = pathField(path)
+	}
+	res, err := w.exec(`INSERT INTO chunks (path, kind, title, start_line, end_line, content, hash, idents, names, pathwords, docs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		path, c.Kind, c.Title, c.StartLine, c.EndLine, c.Content, hash, idents, c.Names, words, c.Docs)
 	if err != nil {
 		return 0, err
 	}
@@ -157,8 +162,8 @@ func (w *batchWriter) insertChunk(path string, c chunk, hash string) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	if _, err := w.exec(`INSERT INTO chunks_fts (rowid, title, content, path, idents) VALUES (?, ?, ?, ?, ?)`,
-		id, c.Title, c.Content, path, idents); err != nil {
+	if _, err := w.exec(`INSERT INTO chunks_fts (rowid, names, content, pathwords, idents, docs) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, c.Names, c.Content, words, idents, c.Docs); err != nil {
 		return 0, err
 	}
 	w.added++
@@ -186,9 +191,14 @@ func (w *batchWriter) addCommit(c commit) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.exec(`INSERT INTO commits (hash, author_date, message, chunk_id) VALUES (?, ?, ?, ?)`,
-		c.hash, c.date.Unix(), c.message, id); err != nil {
+	if _, err := w.exec(`INSERT INTO commits (hash, author_date, message, chunk_id, files_changed) VALUES (?, ?, ?, ?, ?)`,
+		c.hash, c.date.Unix(), c.message, id, c.filesChanged); err != nil {
 		return err
+	}
+	for _, f := range c.files {
+		if _, err := w.exec(`INSERT OR IGNORE INTO commit_files (hash, path) VALUES (?, ?)`, c.hash, f); err != nil {
+			return err
+		}
 	}
 	w.commitsAdded++
 	return nil

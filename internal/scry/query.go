@@ -40,9 +40,15 @@ func IsInputError(err error) bool {
 
 // Query is a parsed query: the words to search for.
 type Query struct {
-	Text      string   // the query as given
-	Terms     []string // distinct lower-cased words, in order
-	Truncated bool     // more than MaxTerms words: the rest were dropped
+	Text string // the query as given
+	// Words are its distinct lower-cased words, in order; Terms are
+	// those searched for: Words without stopwords (see IsStopword), or
+	// all of them when nothing else is left.
+	Words     []string
+	Terms     []string
+	Truncated bool // more than MaxTerms words: the rest were dropped
+	// Intent is what kind of answer the query asks for (see IntentOf).
+	Intent Intent
 	// Identifiers, for a query that is one name (LooksLikeIdentifier),
 	// hold the name's last part as words ("shutil.rmtree" → "rmtree");
 	// chunks declaring it rank first. make eval measured this above
@@ -74,15 +80,24 @@ func ParseQuery(text string) (Query, error) {
 		if seen[t] {
 			continue
 		}
-		if len(q.Terms) == MaxTerms {
+		if len(q.Words) == MaxTerms {
 			q.Truncated = true
 			break
 		}
 		seen[t] = true
-		q.Terms = append(q.Terms, t)
+		q.Words = append(q.Words, t)
+	}
+	if len(q.Words) == 0 {
+		return Query{}, ErrEmptyQuery
+	}
+	q.Intent = IntentOf(text, q.Words)
+	for _, w := range q.Words {
+		if !IsStopword(w) && !(q.Intent.question() && isScaffold(w)) {
+			q.Terms = append(q.Terms, w)
+		}
 	}
 	if len(q.Terms) == 0 {
-		return Query{}, ErrEmptyQuery
+		q.Terms = q.Words
 	}
 	q.Identifiers = declared(text)
 	return q, nil

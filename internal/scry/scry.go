@@ -1,10 +1,12 @@
 // Package scry answers queries over one or more project indexes.
 //
 // Search parses the query into plain words (ParseQuery: no query syntax
-// survives), asks each retriever the mode selects for each project's best
-// chunks, and fuses the ranked lists by weighted reciprocal rank fusion
-// (k = 60) into one list. Lexical is SQLite FTS5 and BM25; Semantic embeds
-// the query with the model that embedded the project and ranks by cosine
+// survives, stopwords are dropped, the intent is read off the words), asks
+// each retriever the mode selects for each project's best chunks, and
+// ranks the files those chunks are in (see rank.go): one result per file,
+// commits ranking the files they touched, roles weighed by intent. Lexical
+// is SQLite FTS5 and BM25 over weighted fields; Semantic embeds the query
+// with the model that embedded the project and ranks by cosine
 // similarity. A project that cannot be searched semantically is searched
 // lexically, and Response.Notes says why.
 package scry
@@ -51,23 +53,39 @@ type Request struct {
 	Mode string
 }
 
-// Result is one chunk found. Score is the fused (RRF) score, comparable
-// within one response; Sources names the retrievers that found the chunk
-// and Ranks says at which rank (from 1) each of them had it.
+// Result is one place found: a file, or a commit. Its best chunk gives
+// the line range, title and snippet; Matches lists the file's other
+// matching chunks. Score is the fused score, comparable within one
+// response; Sources names the lists that found the file (lexical,
+// semantic, history) and Ranks at which rank (from 1) each had it.
 type Result struct {
-	ID        string         `json:"id"` // "<project>:<chunk id>", stable until the chunk changes
+	ID        string         `json:"id"` // "<project>:<chunk id>" of the best chunk, stable until the chunk changes
 	Project   string         `json:"project,omitempty"`
 	Path      string         `json:"path"` // relative to the project root; "git:<hash>" for commits
 	Kind      string         `json:"kind"` // doc, code or commit
 	Title     string         `json:"title"`
 	StartLine int            `json:"start_line"`
 	EndLine   int            `json:"end_line"`
-	Snippet   string         `json:"snippet"` // lexical matches between MarkStart and MarkEnd
+	Snippet   string         `json:"snippet"` // query words between MarkStart and MarkEnd
 	Score     float64        `json:"score"`
 	Sources   []string       `json:"sources"`
 	Ranks     map[string]int `json:"ranks"`
+	// Matches are the file's other matching chunks, best first (at most
+	// five).
+	Matches []Match `json:"matches,omitempty"`
+	// Commits are matching commits that touched the file, best first
+	// ("git:<hash>", at most three): why the history list has it.
+	Commits []string `json:"commits,omitempty"`
 
 	chunkID int64
+}
+
+// Match is a further matching chunk of a result's file.
+type Match struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	StartLine int    `json:"start_line"`
+	EndLine   int    `json:"end_line"`
 }
 
 // Response is the answer to a Request; its JSON is the API's.
@@ -89,35 +107,16 @@ type Searcher struct {
 	// Parallel caps how many projects are searched at once (default
 	// GOMAXPROCS).
 	Parallel int
-	// Weights scale each retriever's reciprocal-rank contribution in
-	// fusion, by retriever name; nil means DefaultWeights.
-	Weights map[string]float64
-	// IdentifierWeights replace Weights for a query that is one
-	// identifier (see LooksLikeIdentifier); nil means
-	// DefaultIdentifierWeights.
-	IdentifierWeights map[string]float64
+	// Ranking, if set, replaces DefaultRanking (the evaluation varies
+	// it).
+	Ranking *Ranking
 }
 
-// DefaultWeights favour the lexical list 3:1, and DefaultIdentifierWeights
-// let the semantic list only fill in below the lexical one for a query
-// that names an identifier. The evaluation over the Python standard
-// library (make eval; see the README) measured both.
-var (
-	DefaultWeights           = map[string]float64{ModeLexical: 1, ModeSemantic: 1.0 / 3}
-	DefaultIdentifierWeights = map[string]float64{ModeLexical: 1, ModeSemantic: 0.1}
-)
-
-func (s *Searcher) weights(q Query) map[string]float64 {
-	if LooksLikeIdentifier(q.Text) {
-		if s.IdentifierWeights != nil {
-			return s.IdentifierWeights
-		}
-		return DefaultIdentifierWeights
+func (s *Searcher) ranking() *Ranking {
+	if s.Ranking != nil {
+		return s.Ranking
 	}
-	if s.Weights != nil {
-		return s.Weights
-	}
-	return DefaultWeights
+	return &DefaultRanking
 }
 
 // LooksLikeIdentifier reports whether a query is a single name such as
@@ -164,10 +163,10 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 		return Response{}, ErrNoProjects
 	}
 	limit := clampLimit(req.Limit)
-	fetch := limit
-	if len(retrievers) > 1 {
-		fetch = max(limit, 50) // fusion needs more than the top few of each
-	}
+	// Results are files: a file often has several matching chunks, and
+	// fusion needs more than the top few of each list.
+	fetch := min(max(100, 3*limit), 3000)
+	rk := s.ranking()
 
 	// One goroutine per project, at most Parallel at a time; each runs
 	// the retrievers in turn. All have finished when Wait returns.
@@ -194,7 +193,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 					errs[i] = err
 					return
 				}
-				hits, err := r.Retrieve(ctx, src, q, fetch)
+				hits, err := retrieveFiles(ctx, r, src, q, fetch, limit)
 				var unavailable *UnavailableError
 				if errors.As(err, &unavailable) {
 					// Lexical search always works: fall back to it for
@@ -212,6 +211,14 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 					return
 				}
 				lists[i] = append(lists[i], ranked{src: i, project: src.Name, retriever: r.Name(), hits: hits})
+			}
+			h, err := expand(ctx, src, i, lists[i], rk, q.Intent, fetch)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if h != nil {
+				lists[i] = append(lists[i], *h)
 			}
 		}()
 	}
@@ -242,8 +249,62 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 	if fellBack > 0 && fellBack == len(req.Projects)-failed {
 		mode = ModeLexical // no project was searched semantically
 	}
-	res := fuse(all, limit, s.weights(q))
+	res := fuse(all, limit, rk, q.Intent)
+	if err := snippets(ctx, req.Projects, res, q); err != nil {
+		return Response{}, err
+	}
 	return Response{Results: res, Count: len(res), Mode: mode, Degraded: fellBack > 0 || mode != wanted(req.Mode, mode), Notes: notes}, nil
+}
+
+// maxFetch caps the chunks one retriever is asked for.
+const maxFetch = 20000
+
+// retrieveFiles asks r for n chunks, and for four times as many while
+// they are too few files to fill limit and more chunks are to be had:
+// one file with many matching chunks must not crowd out the rest.
+func retrieveFiles(ctx context.Context, r Retriever, src Source, q Query, n, limit int) ([]index.Hit, error) {
+	for {
+		hits, err := r.Retrieve(ctx, src, q, n)
+		if err != nil || len(hits) < n || n >= maxFetch {
+			return hits, err
+		}
+		files := map[string]bool{}
+		for _, h := range hits {
+			files[h.Path] = true
+		}
+		if len(files) >= limit {
+			return hits, nil
+		}
+		n = min(4*n, maxFetch)
+	}
+}
+
+// snippets replaces each result's snippet with an excerpt of its best
+// chunk around the query's words (stopwords are not searched, so never
+// marked).
+func snippets(ctx context.Context, srcs []Source, res []Result, q Query) error {
+	byProject := map[string][]int{}
+	for i, r := range res {
+		byProject[r.Project] = append(byProject[r.Project], i)
+	}
+	for _, src := range srcs {
+		idx := byProject[src.Name]
+		if len(idx) == 0 {
+			continue
+		}
+		ids := make([]int64, len(idx))
+		for j, i := range idx {
+			ids[j] = res[i].chunkID
+		}
+		snips, err := src.Index.Snippets(ctx, index.SnippetQuery{IDs: ids, Terms: q.Terms, MarkStart: MarkStart, MarkEnd: MarkEnd})
+		if err != nil {
+			return err
+		}
+		for _, i := range idx {
+			res[i].Snippet = snips[res[i].chunkID]
+		}
+	}
+	return nil
 }
 
 func cmpErr(first, err error) error {

@@ -71,7 +71,9 @@ func TestSemanticAndHybrid(t *testing.T) {
 		top.Ranks[ModeLexical] != 1 || top.Ranks[ModeSemantic] != 1 {
 		t.Fatalf("hybrid top %+v: want vault.md, first in both lists", top)
 	}
-	if want := DefaultWeights[ModeLexical]/float64(RRFK+1) + DefaultWeights[ModeSemantic]/float64(RRFK+1); top.Score != want {
+	rk := DefaultRanking
+	in := IntentOf("vault encrypted", []string{"vault", "encrypted"})
+	if want := (rk.Weights[in][ModeLexical]/(rk.K+1) + rk.Weights[in][ModeSemantic]/(rk.K+1)) * rk.Priors[in][RoleDoc]; top.Score != want {
 		t.Errorf("hybrid score %v, want %v", top.Score, want)
 	}
 }
