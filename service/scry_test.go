@@ -81,7 +81,12 @@ func startScryServer(t *testing.T, f scryFixture, cfg Config, withTCP bool) *tes
 // postScry POSTs body raw to /api/scry.
 func postScry(t *testing.T, c *http.Client, base, token, body string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, base+"/api/scry", strings.NewReader(body))
+	return post(t, c, base+"/api/scry", token, body)
+}
+
+func post(t *testing.T, c *http.Client, url, token, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +96,7 @@ func postScry(t *testing.T, c *http.Client, base, token, body string) (int, http
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("POST /api/scry %.60q: %v", body, err)
+		t.Fatalf("POST %s %.60q: %v", url, body, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -312,6 +317,51 @@ func TestScryBadFields(t *testing.T) {
 		t.Errorf("TCP with the token: %d %s", status, b)
 	}
 	if status, _, b := postScry(t, tc, base, ts.token, `{"query":"quasar","cwd":"`+docs+`"}`); status != 400 || !strings.Contains(b, "no project") {
+		t.Errorf("TCP with cwd: %d %s", status, b)
+	}
+}
+
+// TestRelatedEndpoint: POST /api/related lists the files that changed
+// together with one; a bad path or body is a 400 that says why; over TCP
+// it needs the token and cwd means nothing.
+func TestRelatedEndpoint(t *testing.T) {
+	f := newScryFixture(t)
+	ts := startScryServer(t, f, Config{}, true)
+	c := ts.unixClient()
+	status, h, b := post(t, c, "http://patina/api/related", "", `{"path":"main.go","project":"fixture"}`)
+	var resp scry.RelatedResponse
+	if err := json.Unmarshal([]byte(b), &resp); status != 200 || err != nil || h.Get("Content-Type") != "application/json" ||
+		resp.Count != 1 || resp.Results[0].Path != "util/strings.go" || resp.Commits != 1 || resp.Path != "main.go" {
+		t.Fatalf("related main.go: %d %v %s", status, err, b)
+	}
+	// From inside the project, by absolute path.
+	body := fmt.Sprintf(`{"path":%q,"cwd":%q}`, filepath.Join(f.fixture, "util", "strings.go"), filepath.Join(f.fixture, "docs"))
+	if status, _, b := post(t, c, "http://patina/api/related", "", body); status != 200 || !strings.Contains(b, `"path":"main.go"`) {
+		t.Errorf("related by absolute path: %d %s", status, b)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"project":"fixture"}`, "path is required"},
+		{`{"path":"../x","project":"fixture"}`, "inside the project"},
+		{`{"path":"/etc/passwd","project":"fixture"}`, "inside the project"},
+		{`{"path":"nosuch.go","project":"fixture"}`, "not a file indexed in project fixture"},
+		{`{"path":"main.go","project":"nosuch"}`, `unknown project "nosuch"`},
+		{`{"path":"main.go"}`, "no project"},
+		{`{"path":"main.go","project":"fixture","all_projects":true}`, `unknown field "all_projects"`},
+		{`{"path":5,"project":"fixture"}`, `field "path"`},
+	} {
+		if status, _, b := post(t, c, "http://patina/api/related", "", tc.body); status != 400 || !strings.Contains(errorOf(b), tc.want) {
+			t.Errorf("%s: %d %s; want 400 saying %q", tc.body, status, b, tc.want)
+		}
+	}
+	tc := &http.Client{Timeout: 10 * time.Second}
+	base := "http://" + ts.tcp + "/api/related"
+	if status, _, b := post(t, tc, base, "", `{"path":"main.go","project":"fixture"}`); status != 401 || strings.Contains(b, "strings.go") {
+		t.Errorf("TCP without the token: %d %s", status, b)
+	}
+	if status, _, b := post(t, tc, base, ts.token, `{"path":"main.go","project":"fixture"}`); status != 200 || !strings.Contains(b, "util/strings.go") {
+		t.Errorf("TCP with the token: %d %s", status, b)
+	}
+	if status, _, b := post(t, tc, base, ts.token, `{"path":"main.go","cwd":"`+f.fixture+`"}`); status != 400 || !strings.Contains(b, "no project") {
 		t.Errorf("TCP with cwd: %d %s", status, b)
 	}
 }

@@ -104,7 +104,7 @@ func tuneRanking(ctx context.Context, ps []*prepared, models scry.Models) error 
 				if err != nil {
 					return err
 				}
-				if s > bestScore+0.002 {
+				if s > bestScore+0.005 {
 					fmt.Printf("pass %d: %s %g → %g: %.4f\n", pass, k.name, k.get(best), v, s)
 					best, bestScore, changed = c, s, true
 				}

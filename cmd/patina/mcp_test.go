@@ -383,6 +383,14 @@ func TestMCPNodeClient(t *testing.T) {
 			IsError bool `json:"is_error"`
 			Text    string
 		}
+		Related struct {
+			IsError    bool                    `json:"is_error"`
+			Structured mcpserver.RelatedOutput `json:"structured"`
+		}
+		RelatedOutside struct {
+			IsError bool `json:"is_error"`
+			Text    string
+		} `json:"related_outside"`
 		Projects    mcpserver.ProjectsOutput
 		Status      mcpserver.StatusOutput
 		UnknownTool string `json:"unknown_tool"`
@@ -393,13 +401,20 @@ func TestMCPNodeClient(t *testing.T) {
 		t.Fatalf("node client printed %q: %v\nstderr: %s", out.String(), err, errb.String())
 	}
 	t.Logf("@modelcontextprotocol/sdk %s talked to %s %s", got.SDKVersion, got.Server.Name, got.Server.Version)
-	if got.Server.Name != "patina" || len(got.Tools) != 3 {
+	if got.Server.Name != "patina" || len(got.Tools) != 4 {
 		t.Errorf("server %+v tools %+v", got.Server, got.Tools)
 	}
+	required := map[string][]string{"scry": {"query"}, "related": {"path"}}
 	for _, tool := range got.Tools {
-		if !tool.HasOutputSchema || (tool.Name == "scry") != slices.Equal(tool.Required, []string{"query"}) {
+		if !tool.HasOutputSchema || !slices.Equal(tool.Required, required[tool.Name]) && len(tool.Required)+len(required[tool.Name]) > 0 {
 			t.Errorf("tool %+v", tool)
 		}
+	}
+	if r := got.Related; r.IsError || r.Structured.Count != 1 || r.Structured.Results[0].Path != "util/strings.go" {
+		t.Errorf("related: %+v", r)
+	}
+	if r := got.RelatedOutside; !r.IsError || !strings.Contains(r.Text, "inside the project") {
+		t.Errorf("related outside the project: %+v", r)
 	}
 	s := got.Scry
 	if s.IsError || s.Structured.Count == 0 || s.Structured.Results[0].Path != "README.md" ||

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"unicode"
@@ -30,23 +31,38 @@ func scryVerb() *verb {
 		all := fs.Bool("all-projects", false, "search every registered project and merge the results")
 		mode := fs.String("mode", "", "hybrid, lexical or semantic (default: hybrid where the project has embeddings)")
 		asJSON := fs.Bool("json", false, "print the API's JSON answer")
+		file := fs.String("file", "", "instead of a query: list the files that change together with `PATH` in git history")
 		mother := fs.String("mother", "", "ask this daemon: unix:///PATH, tcp://HOST:PORT (token from $"+client.EnvToken+" or the token file) or ssh://[USER@]HOST (default $"+client.EnvMother+", then the local socket)")
-		if err := parse(fs, "scry QUERY... [--limit N] [--project NAME] [--all-projects] [--mode MODE] [--json] [--mother URL]", v.summary+`.
+		if err := parse(fs, "scry QUERY... [--limit N] [--project NAME] [--all-projects] [--mode MODE] [--json] [--mother URL]\n       patina scry --file PATH [--limit N] [--project NAME] [--json]", v.summary+`.
 
 The words of QUERY are searched as plain text: quotes, operators and
-punctuation have no special meaning. Each result is printed as
-"path:lines  title  [retriever #rank, ...]" and an excerpt with the
-matched words highlighted (colour only on a terminal, and never with
-NO_COLOR set).
+punctuation have no special meaning, and stopwords (the, how, is, ...)
+are neither searched nor highlighted. Results are places to open: one per
+file (or commit), at its best matching passage, printed as
+"path:lines  title  [list #rank, ...]", an excerpt with the matched words
+highlighted (colour only on a terminal, and never with NO_COLOR set), the
+file's other matching passages ("also:") and, when a matching commit
+touched the file, that commit ("changed in:").
 
-Modes: lexical is full-text search (BM25, stemmed words; for a query that
-is one name, such as shutil.rmtree, the chunks declaring it rank first);
-semantic ranks chunks by the cosine similarity of their embeddings to the
-query's; hybrid (the default) fuses both by weighted reciprocal rank, the
-lexical list counting three times the semantic one (ten times for a
-one-word query, which is usually a name). A project without usable
-embeddings (scraped with --no-embed, model missing or changed) is searched
-lexically, and a note on stderr says why.
+Ranking. Each retriever's passages rank the files they are in; a commit
+that matches ranks the files it touched (the "history" list); the lists
+are fused by weighted reciprocal rank, and each file's score is scaled by
+its role under the question's intent. "How does X work", "where is X"
+and other questions prefer implementation code over tests, docs and
+notes; "why", "when" and "who" questions, and ones about what changed,
+prefer commits and notes; a query that is one name prefers its
+declaration. See the README for the rules.
+
+Modes: lexical is full-text search (BM25 over stemmed words, a passage's
+names, its file's path and its doc comments weighted above its text);
+semantic ranks passages by the cosine similarity of their embeddings to
+the query's; hybrid (the default) fuses both, the semantic list counting
+less. A project without usable embeddings (scraped with --no-embed, model
+missing or changed) is searched lexically, and a note on stderr says why.
+
+--file PATH lists the files that changed together with PATH (relative to
+the current directory, or to the project root) in the project's git
+history, the most often first, with how many commits touched both.
 
 The local daemon is asked first (socket activation starts it); if none
 answers, the search runs in this process and a note says so. A --mother
@@ -58,6 +74,22 @@ with no words; 2 on a bad command line.`, args); err != nil {
 			return err
 		}
 		query := strings.TrimSpace(strings.Join(fs.Args(), " "))
+		if fs.Changed("file") {
+			switch {
+			case query != "":
+				return usagef("give either a QUERY or --file PATH, not both")
+			case *file == "":
+				return usagef("--file needs a PATH")
+			case *all:
+				return usagef("--file looks in one project: give --project NAME or none, not --all-projects")
+			case fs.Changed("mode"):
+				return usagef("--mode applies to a QUERY, not to --file")
+			}
+			if fs.Changed("limit") && *limit < 1 {
+				return usagef("--limit must be at least 1 (got %d)", *limit)
+			}
+			return runRelated(knowledge.RelatedRequest{Path: filePath(*file, *mother), Project: *project, Limit: *limit}, *mother, *asJSON)
+		}
 		if query == "" {
 			return usagef("scry needs a QUERY (usage: patina scry QUERY... [flags])")
 		}
@@ -112,6 +144,78 @@ func runScry(req knowledge.Request, mother string, asJSON bool) error {
 		fmt.Fprintln(os.Stderr, "patina: no results")
 	}
 	return nil
+}
+
+// filePath is the --file argument as the daemon should see it: absolute
+// (symlinks resolved) when the file is here and the daemon is local, so
+// it names the same file from any directory; as given otherwise, read
+// relative to the project root.
+func filePath(p, mother string) string {
+	if !client.IsLocal(mother) {
+		return p
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return p
+}
+
+func runRelated(req knowledge.RelatedRequest, mother string, asJSON bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &knowledge.Asker{Mother: mother}
+	defer a.Close()
+	resp, via, err := a.Related(ctx, req)
+	if v := a.DaemonVersion(); v != "" && v != buildinfo.Version {
+		fmt.Fprintf(os.Stderr, "patina: warning: mother at %s runs %s, this CLI is %s: restart it (or update one side)\n", a.Target(), v, buildinfo.Version)
+	}
+	if via == knowledge.ViaInProcess {
+		fmt.Fprintf(os.Stderr, "patina: note: mother not answering at %s; searched in-process\n", a.Target())
+	}
+	if err != nil {
+		return scryError(err)
+	}
+	for _, n := range resp.Notes {
+		fmt.Fprintf(os.Stderr, "patina: note: %s\n", oneLine(n))
+	}
+	if asJSON {
+		b, err := json.Marshal(resp)
+		if err != nil {
+			return err
+		}
+		os.Stdout.Write(append(b, '\n'))
+		return nil
+	}
+	color := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	printRelated(os.Stdout, resp, color)
+	if resp.Count == 0 {
+		fmt.Fprintln(os.Stderr, "patina: no results")
+	}
+	return nil
+}
+
+// printRelated writes one line per co-changed file: its path, how many of
+// the commits that touched the asked-for file touched it too, and the
+// newest of them.
+func printRelated(w io.Writer, resp scry.RelatedResponse, color bool) {
+	style := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	for _, r := range resp.Results {
+		short := r.Last.Hash
+		if len(short) > 7 {
+			short = short[:7]
+		}
+		fmt.Fprintf(w, "%s  %d of %d commits  last %s %s %s\n", style(ansiPath, printable(r.Path)), r.Commits, resp.Commits,
+			r.Last.Date.Format("2006-01-02"), short, printable(r.Last.Subject))
+	}
 }
 
 // scryError turns a failed search into the message the user needs.
@@ -177,6 +281,16 @@ func printResults(w io.Writer, resp scry.Response, color bool) {
 		}
 		if s := scry.Highlight(printable(r.Snippet), start, end); s != "" {
 			fmt.Fprintf(w, "    %s\n", s)
+		}
+		if len(r.Matches) > 0 {
+			also := make([]string, 0, len(r.Matches))
+			for _, m := range r.Matches {
+				also = append(also, fmt.Sprintf("%d-%d %s", m.StartLine, m.EndLine, printable(strings.TrimPrefix(m.Title, r.Path+": "))))
+			}
+			fmt.Fprintf(w, "    also: %s\n", strings.Join(also, "; "))
+		}
+		if len(r.Commits) > 0 {
+			fmt.Fprintf(w, "    changed in: %s\n", strings.Join(r.Commits, ", "))
 		}
 	}
 }

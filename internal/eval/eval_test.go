@@ -11,7 +11,6 @@ import (
 	"testing"
 )
 
-
 func TestParseQueries(t *testing.T) {
 	in := "# comment\n\nid\tkind\tquery\texpected\r\n" +
 		"a\tnatural\thow do I x\thmac.py,email/parser.py\n" +

@@ -35,33 +35,59 @@ type Asker struct {
 // in-process, a request naming no project searches the project holding the
 // current directory.
 func (a *Asker) Scry(ctx context.Context, req Request) (scry.Response, string, error) {
-	local := client.IsLocal(a.Mother)
-	if local && req.Project == "" && !req.AllProjects && req.Cwd == "" {
-		if wd, err := os.Getwd(); err == nil {
-			req.Cwd = wd
-		}
-	}
-	c, err := client.Open(a.Mother)
-	if err != nil {
-		return scry.Response{}, "", err
+	if client.IsLocal(a.Mother) && req.Project == "" && !req.AllProjects && req.Cwd == "" {
+		req.Cwd = cwd()
 	}
 	var resp scry.Response
-	err = c.Post(ctx, "/api/scry", req, &resp)
+	via, err := a.ask(ctx, "/api/scry", req, &resp, func(e *Engine) (err error) {
+		resp, err = e.Scry(ctx, req)
+		return err
+	})
+	return resp, via, err
+}
+
+// Related answers req (the files that change together with a file) the
+// way Scry does.
+func (a *Asker) Related(ctx context.Context, req RelatedRequest) (scry.RelatedResponse, string, error) {
+	if client.IsLocal(a.Mother) && req.Project == "" && req.Cwd == "" {
+		req.Cwd = cwd()
+	}
+	var resp scry.RelatedResponse
+	via, err := a.ask(ctx, "/api/related", req, &resp, func(e *Engine) (err error) {
+		resp, err = e.Related(ctx, req)
+		return err
+	})
+	return resp, via, err
+}
+
+func cwd() string {
+	wd, _ := os.Getwd()
+	return wd
+}
+
+// ask posts body to the daemon, decoding its answer into out; when the
+// local daemon does not answer, inProcess runs the same request on an
+// in-process engine.
+func (a *Asker) ask(ctx context.Context, path string, body, out any, inProcess func(*Engine) error) (string, error) {
+	c, err := client.Open(a.Mother)
+	if err != nil {
+		return "", err
+	}
+	err = c.Post(ctx, path, body, out)
 	a.mu.Lock()
 	a.target, a.version = c.Target, c.DaemonVersion()
 	a.mu.Unlock()
 	if err == nil {
-		return resp, ViaDaemon, nil
+		return ViaDaemon, nil
 	}
-	if !local || !errors.Is(err, client.ErrUnreachable) {
-		return scry.Response{}, "", err
+	if !client.IsLocal(a.Mother) || !errors.Is(err, client.ErrUnreachable) {
+		return "", err
 	}
 	eng, err := a.inProcess()
 	if err != nil {
-		return scry.Response{}, "", err
+		return "", err
 	}
-	resp, err = eng.Scry(ctx, req)
-	return resp, ViaInProcess, err
+	return ViaInProcess, inProcess(eng)
 }
 
 // Target names the daemon the last Scry asked (a socket path, tcp://… or

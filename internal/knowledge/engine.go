@@ -88,28 +88,9 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 	if _, err := scry.ParseQuery(req.Query); err != nil {
 		return scry.Response{}, err
 	}
-	sel := scry.Selection{All: req.AllProjects}
-	switch {
-	case req.AllProjects && req.Project != "":
-		return scry.Response{}, &InputError{"give either project or all_projects, not both"}
-	case req.Project != "":
-		if err := projects.ValidName(req.Project); err != nil {
-			return scry.Response{}, &InputError{err.Error()}
-		}
-		sel.Names = []string{req.Project}
-	case req.AllProjects:
-	case req.Cwd != "":
-		if !filepath.IsAbs(req.Cwd) {
-			return scry.Response{}, &InputError{"cwd must be an absolute path"}
-		}
-		// Only ever matched against registered paths; a caller's directory
-		// that is gone (or a file) is its problem, not a server fault.
-		if fi, err := os.Stat(req.Cwd); err != nil || !fi.IsDir() {
-			return scry.Response{}, &InputError{"cwd is not an existing directory"}
-		}
-		sel.Dir = req.Cwd
-	default:
-		return scry.Response{}, &InputError{"no project: name one (--project), use --all-projects, or run inside a registered project"}
+	sel, err := selection(req.Project, req.AllProjects, req.Cwd)
+	if err != nil {
+		return scry.Response{}, err
 	}
 	srcs, notes, err := e.catalog.Sources(sel)
 	if err != nil {
@@ -124,6 +105,68 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 			return scry.Response{}, ctx.Err()
 		}
 		return scry.Response{}, err
+	}
+	resp.Notes = append(notes, resp.Notes...)
+	return resp, nil
+}
+
+// selection is what a request asks to search: a named project, all of
+// them, or the one holding the caller's directory.
+func selection(project string, all bool, cwd string) (scry.Selection, error) {
+	sel := scry.Selection{All: all}
+	switch {
+	case all && project != "":
+		return sel, &InputError{"give either project or all_projects, not both"}
+	case project != "":
+		if err := projects.ValidName(project); err != nil {
+			return sel, &InputError{err.Error()}
+		}
+		sel.Names = []string{project}
+	case all:
+	case cwd != "":
+		if !filepath.IsAbs(cwd) {
+			return sel, &InputError{"cwd must be an absolute path"}
+		}
+		// Only ever matched against registered paths; a caller's directory
+		// that is gone (or a file) is its problem, not a server fault.
+		if fi, err := os.Stat(cwd); err != nil || !fi.IsDir() {
+			return sel, &InputError{"cwd is not an existing directory"}
+		}
+		sel.Dir = cwd
+	default:
+		return sel, &InputError{"no project: name one (--project), use --all-projects, or run inside a registered project"}
+	}
+	return sel, nil
+}
+
+// RelatedRequest is the body of POST /api/related: the files that change
+// together with Path in a project's history.
+type RelatedRequest struct {
+	// Path is the file, relative to the project root or absolute below it.
+	Path    string `json:"path"`
+	Project string `json:"project,omitempty"`
+	Limit   int    `json:"limit,omitempty"`
+	// Cwd, over the unix socket only, picks the project holding it when
+	// none is named (as for Request).
+	Cwd string `json:"cwd,omitempty"`
+}
+
+// Related runs req. Input problems are InputErrors (or scry's).
+func (e *Engine) Related(ctx context.Context, req RelatedRequest) (scry.RelatedResponse, error) {
+	if req.Path == "" {
+		return scry.RelatedResponse{}, &InputError{"path is required: the file whose co-changes to list"}
+	}
+	sel, err := selection(req.Project, false, req.Cwd)
+	if err != nil {
+		return scry.RelatedResponse{}, err
+	}
+	srcs, notes, err := e.catalog.Sources(sel)
+	if err != nil {
+		return scry.RelatedResponse{}, selectionError(err, Request{Project: req.Project})
+	}
+	resp, err := scry.Related(ctx, srcs[0], req.Path, req.Limit)
+	if err != nil {
+		return scry.RelatedResponse{}, err
 	}
 	resp.Notes = append(notes, resp.Notes...)
 	return resp, nil

@@ -73,14 +73,24 @@ type ScryResult struct {
 	Title     string   `json:"title" jsonschema:"where the chunk sits: heading path, symbol or commit subject"`
 	Snippet   string   `json:"snippet" jsonschema:"an excerpt with the matched words between « and »"`
 	Score     float64  `json:"score" jsonschema:"fused rank score, comparable within one answer only"`
-	Sources   []string `json:"sources" jsonschema:"the retrievers that found it: lexical, semantic"`
-	ID        string   `json:"id" jsonschema:"project:chunk id, stable until the chunk changes"`
+	Sources   []string `json:"sources" jsonschema:"the lists that found it: lexical, semantic, history (a matching commit touched it)"`
+	ID        string   `json:"id" jsonschema:"project:chunk id of the best passage, stable until the chunk changes"`
+	Matches   []Match  `json:"matches,omitempty" jsonschema:"the file's other matching passages, best first"`
+	Commits   []string `json:"commits,omitempty" jsonschema:"matching commits that touched the file (git:<hash>)"`
 }
 
-const scryDescription = `Search the developer's indexed projects (Markdown docs and session notes, source code, git commit messages) and get ranked passages with the file path and line range to open. ` +
+// Match is a further matching passage of a result's file.
+type Match struct {
+	StartLine int    `json:"start_line" jsonschema:"first line of the passage"`
+	EndLine   int    `json:"end_line" jsonschema:"last line of the passage"`
+	Title     string `json:"title" jsonschema:"where it sits"`
+}
+
+const scryDescription = `Search the developer's indexed projects (Markdown docs and session notes, source code, git commit messages) and get the files to open, best first, each at its best passage's line range. ` +
 	`Use it before reading files blindly: to find where a feature, decision, command or error is written down or implemented. ` +
 	`Give a few plain words (no query syntax). By default it searches the project the agent is working in; name another with project (see the projects tool) or set all_projects. ` +
-	`Each result has path, start_line-end_line, title, a snippet with matches marked «», and which retrievers found it; via says whether the mother daemon or this server answered. ` +
+	`Questions about how or where something works rank implementation code first; why/when questions rank commits and notes first. ` +
+	`Each result is one file (or commit) with path, start_line-end_line, title, a snippet with matches marked «», the file's other matching passages, and which lists found it; via says whether the mother daemon or this server answered. ` +
 	`Returns nothing secret and takes no credentials.`
 
 // scryInputSchema is ScryInput's schema with the modes spelt out.
@@ -119,10 +129,14 @@ func (s *Server) scry(ctx context.Context, _ *mcp.CallToolRequest, in ScryInput)
 		if sources == nil {
 			sources = []string{}
 		}
-		out.Results = append(out.Results, ScryResult{
+		res := ScryResult{
 			Project: r.Project, Path: r.Path, StartLine: r.StartLine, EndLine: r.EndLine, Kind: r.Kind,
-			Title: r.Title, Snippet: r.Snippet, Score: r.Score, Sources: sources, ID: r.ID,
-		})
+			Title: r.Title, Snippet: r.Snippet, Score: r.Score, Sources: sources, ID: r.ID, Commits: r.Commits,
+		}
+		for _, m := range r.Matches {
+			res.Matches = append(res.Matches, Match{StartLine: m.StartLine, EndLine: m.EndLine, Title: m.Title})
+		}
+		out.Results = append(out.Results, res)
 	}
 	return textResult(renderScry(in.Query, out)), out, nil
 }
@@ -167,6 +181,16 @@ func renderScry(query string, out ScryOutput) string {
 		fmt.Fprintf(&b, "%d. %s  %s  [%s; %s]\n", i+1, where, oneLine(r.Title), r.Kind, strings.Join(r.Sources, "+"))
 		if snip := oneLine(r.Snippet); snip != "" {
 			fmt.Fprintf(&b, "   %s\n", snip)
+		}
+		if len(r.Matches) > 0 {
+			also := make([]string, 0, len(r.Matches))
+			for _, m := range r.Matches {
+				also = append(also, fmt.Sprintf("%d-%d", m.StartLine, m.EndLine))
+			}
+			fmt.Fprintf(&b, "   also lines %s\n", strings.Join(also, ", "))
+		}
+		if len(r.Commits) > 0 {
+			fmt.Fprintf(&b, "   changed in %s\n", strings.Join(r.Commits, ", "))
 		}
 	}
 	for _, n := range out.Notes {

@@ -2,12 +2,14 @@
 // that gives coding agents (Claude Code, Codex, Gemini CLI, editors) the
 // same knowledge the CLI has, over the official Go SDK.
 //
-// It offers three read-only tools:
+// It offers four read-only tools:
 //
 //   - scry: ranked search over indexed projects, asked of the daemon over
 //     the local socket (socket activation starts it) and, only when the
 //     local daemon does not answer, of the same engine in-process — the
 //     path `patina scry` takes (knowledge.Asker);
+//   - related: the files that change together with a file, from git
+//     history (asked the same way);
 //   - projects: the registered projects and the state of their indexes;
 //   - mother_status: whether the daemon answers, its version, activation
 //     kind and uptime.
@@ -57,6 +59,7 @@ type Server struct {
 // instructions tell a client what the server is for.
 const instructions = `Patina searches this developer's indexed projects (docs, session notes, code and git history). ` +
 	`Call scry with a few plain words to find where something is written down or implemented; results give the path and line range to open. ` +
+	`Call related with a file scry found to see which files usually change with it. ` +
 	`Call projects to see which projects are indexed and their names, and mother_status when results seem stale or missing. ` +
 	`The tools only read; none handles secrets.`
 
@@ -75,6 +78,7 @@ func New(o Options) *Server {
 	})
 	s.mcp.AddReceivingMiddleware(s.logCalls)
 	s.addScry()
+	s.addRelated()
 	s.addProjects()
 	s.addMotherStatus()
 	return s

@@ -144,7 +144,7 @@ func TestToolsListedWithSchemas(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	if want := []string{"mother_status", "projects", "scry"}; !slices.Equal(names, want) {
+	if want := []string{"mother_status", "projects", "related", "scry"}; !slices.Equal(names, want) {
 		t.Fatalf("tools %v, want %v", names, want)
 	}
 
@@ -228,6 +228,38 @@ func TestScryDefaultsToTheWorkingDirectorysProject(t *testing.T) {
 	structured(t, call(t, cs, "scry", map[string]any{"query": indextest.WordGuide}), &out)
 	if out.Count == 0 || out.Results[0].Path != "docs/guide.md" {
 		t.Errorf("scry from inside the project: %+v", out)
+	}
+}
+
+// TestRelated: the files that changed together with one, from the
+// fixture's history; bad paths are tool errors naming the argument.
+func TestRelated(t *testing.T) {
+	isolate(t)
+	registerFixture(t)
+	cs := newSession(t)
+	var out RelatedOutput
+	structured(t, call(t, cs, "related", map[string]any{"path": "main.go", "project": fixtureName}), &out)
+	// One commit added main.go and util/strings.go together.
+	if out.Path != "main.go" || out.Commits != 1 || out.Count != 1 || len(out.Results) != 1 ||
+		out.Results[0].Path != "util/strings.go" || out.Results[0].Commits != 1 || out.Results[0].Share != 1 ||
+		out.Results[0].LastSubject != "Add fluxcapacitor" || len(out.Results[0].LastCommit) != 40 || out.Results[0].LastDate != "2024-02-02" {
+		t.Errorf("related main.go: %+v", out)
+	}
+	for _, c := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{"path": "", "project": fixtureName}, "path is empty"},
+		{map[string]any{"path": "../../etc/passwd", "project": fixtureName}, "inside the project"},
+		{map[string]any{"path": "/etc/passwd", "project": fixtureName}, "inside the project"},
+		{map[string]any{"path": "nosuch.go", "project": fixtureName}, "not a file indexed in project fixture"},
+		{map[string]any{"path": ".env", "project": fixtureName}, "not a file indexed"},
+		{map[string]any{"path": "main.go", "project": "nosuch"}, `unknown project "nosuch"`},
+	} {
+		res := call(t, cs, "related", c.args)
+		if !res.IsError || !strings.Contains(text(res), c.want) {
+			t.Errorf("%v: IsError %v, message %q; want an error containing %q", c.args, res.IsError, text(res), c.want)
+		}
 	}
 }
 

@@ -92,7 +92,7 @@ func (c *Catalog) Sources(sel Selection) (srcs []Source, notes []string, err err
 			notes = append(notes, fmt.Sprintf("project %s skipped: %v", p.Name, err))
 			continue
 		}
-		srcs = append(srcs, Source{Name: p.Name, Index: db})
+		srcs = append(srcs, Source{Name: p.Name, Root: p.Path, Index: db})
 	}
 	if len(srcs) == 0 {
 		return nil, notes, ErrNoProjects

@@ -35,9 +35,11 @@ const (
 	MaxLimit     = 1000
 )
 
-// Source is one project to search: its registered name and its open index.
+// Source is one project to search: its registered name, its root
+// directory and its open index.
 type Source struct {
 	Name  string
+	Root  string // canonical; "" when not known (tests)
 	Index *index.DB
 }
 

@@ -50,6 +50,12 @@ async function main() {
   const bad = await client.callTool({ name: "scry", arguments: { query: "   " } });
   out.bad = { is_error: !!bad.isError, text: bad.content.map((c) => c.text).join("\n") };
 
+  // related: the fixture's main.go changed together with util/strings.go.
+  const related = await client.callTool({ name: "related", arguments: { path: "main.go", project } });
+  out.related = { is_error: !!related.isError, structured: related.structuredContent };
+  const outside = await client.callTool({ name: "related", arguments: { path: "../../etc/passwd", project } });
+  out.related_outside = { is_error: !!outside.isError, text: outside.content.map((c) => c.text).join("\n") };
+
   const projects = await client.callTool({ name: "projects", arguments: {} });
   out.projects = projects.structuredContent;
   const status = await client.callTool({ name: "mother_status", arguments: {} });
