@@ -102,6 +102,7 @@ func run() error {
 	model := pflag.String("model", embed.DefaultModel, "embedding model")
 	perQuery := pflag.Bool("per-query", false, "also print each query's rank under every system")
 	tune := pflag.Bool("tune", false, "search the ranking parameters on the tuning halves and print the best found")
+	writeLog := pflag.Bool("write-log-set", false, "write the patinalog query file (commit subjects of this repository) to stdout, and stop")
 	pflag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -112,6 +113,17 @@ func run() error {
 		return errors.New("run from inside this repository (the patina set clones it)")
 	}
 	sets := eval.Sets("internal/eval/testdata", strings.TrimSpace(string(repo)))
+	if *writeLog {
+		var hand []eval.Query
+		for _, set := range sets {
+			if set.Name == "patina" {
+				if hand, err = eval.LoadQueries(set.Queries); err != nil {
+					return err
+				}
+			}
+		}
+		return eval.WriteLogSet(os.Stdout, strings.TrimSpace(string(repo)), eval.PinnedCommit, hand)
+	}
 	e, err := knowledge.LoadModel(*model)
 	if err != nil {
 		return err
@@ -168,6 +180,8 @@ func run() error {
 		results[i] = append(results[i], result{tr, te})
 		printSet(p, tr, te)
 		if *perQuery {
+			fmt.Println("  tuning half, per query:")
+			tr.WritePerQuery(os.Stdout)
 			fmt.Println("  test half, per query:")
 			te.WritePerQuery(os.Stdout)
 			fmt.Println()

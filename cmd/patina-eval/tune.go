@@ -35,6 +35,8 @@ func knobs() []knob {
 		func(c config) float64 { return c.rk.K }, func(c config, v float64) { c.rk.K = v }})
 	ks = append(ks, knob{"CommitK", []float64{1, 2, 5, 10, 30},
 		func(c config) float64 { return c.rk.CommitK }, func(c config, v float64) { c.rk.CommitK = v }})
+	ks = append(ks, knob{"ExpandCommits", []float64{1, 3, 5, 10, 30},
+		func(c config) float64 { return float64(c.rk.ExpandCommits) }, func(c config, v float64) { c.rk.ExpandCommits = int(v) }})
 	ks = append(ks, knob{"Decay", []float64{0, 0.25, 0.5, 0.75, 1},
 		func(c config) float64 { return c.rk.Decay }, func(c config, v float64) { c.rk.Decay = v }})
 	ks = append(ks, knob{"Depth", []float64{0, 0.1, 0.25, 0.5},

@@ -174,6 +174,9 @@ type Set struct {
 	Name    string // also the query file: testdata/<name>.tsv
 	Queries string // the query file's path
 	Corpus  Corpus
+	// Generated sets are made mechanically (see WriteLogSet), not
+	// labelled by hand.
+	Generated bool
 }
 
 // PinnedCommit is the commit of this repository the patina set is
@@ -184,10 +187,13 @@ const PinnedCommit = "c15903bcc967f68b3e5806a904530b7164258179"
 // (internal/eval/testdata). repo is this repository's work tree, the
 // patina set's source.
 func Sets(dir, repo string) []Set {
+	self := GitRepo{Label: "patina", Source: repo, Commit: PinnedCommit}
 	return []Set{
-		{"pystdlib", filepath.Join(dir, "pystdlib.tsv"), PyStdlib{Root: DefaultCorpusRoot}},
-		{"mcpsdk", filepath.Join(dir, "mcpsdk.tsv"), GoModule{Path: "github.com/modelcontextprotocol/go-sdk", Version: "v1.8.0"}},
-		{"patina", filepath.Join(dir, "patina.tsv"), GitRepo{Label: "patina", Source: repo, Commit: PinnedCommit}},
+		{Name: "pystdlib", Queries: filepath.Join(dir, "pystdlib.tsv"), Corpus: PyStdlib{Root: DefaultCorpusRoot}},
+		{Name: "mcpsdk", Queries: filepath.Join(dir, "mcpsdk.tsv"), Corpus: GoModule{Path: "github.com/modelcontextprotocol/go-sdk", Version: "v1.8.0"}},
+		{Name: "gopls", Queries: filepath.Join(dir, "gopls.tsv"), Corpus: GoModule{Path: "golang.org/x/tools/gopls", Version: "v0.20.0"}},
+		{Name: "patina", Queries: filepath.Join(dir, "patina.tsv"), Corpus: self},
+		{Name: "patinalog", Queries: filepath.Join(dir, "patinalog.tsv"), Corpus: self, Generated: true},
 	}
 }
 

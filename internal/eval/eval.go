@@ -14,8 +14,12 @@
 //     (code with docstrings; see PyStdlib for what is left out);
 //   - mcpsdk: the Model Context Protocol Go SDK, a module this project
 //     depends on, from the Go module cache (docs, code, examples, tests);
+//   - gopls: the Go language server's module, from the module proxy
+//     (user and design docs, code, many tests and test data files);
 //   - patina: this repository at a pinned commit, with its git history
-//     (docs, code, tests and commits).
+//     (docs, code, tests and commits);
+//   - patinalog: the same corpus, asked every commit's subject (made
+//     mechanically by WriteLogSet): where did this change happen?
 //
 // # Query files
 //

@@ -16,6 +16,10 @@ const (
 	// ("how does X work", "where is X", "which code handles X", "what
 	// stops X"): the implementation, over its tests, docs and notes.
 	IntentCode Intent = "code"
+	// IntentUsage: a question about how to use something ("how do I
+	// X", "how to X", "how can we X"): guides and examples answer it as
+	// well as the code does.
+	IntentUsage Intent = "usage"
 	// IntentHistory: a question about why, when or by whom something
 	// changed: commits and working notes, over the code as it is now.
 	IntentHistory Intent = "history"
@@ -25,9 +29,16 @@ const (
 )
 
 // Intents lists every intent, in the order tables show them.
-var Intents = []Intent{IntentName, IntentCode, IntentHistory, IntentGeneral}
+var Intents = []Intent{IntentName, IntentCode, IntentUsage, IntentHistory, IntentGeneral}
 
-func (i Intent) question() bool { return i == IntentCode || i == IntentHistory }
+func (i Intent) question() bool { return i == IntentCode || i == IntentUsage || i == IntentHistory }
+
+// usageAfterHow: "how do I", "how can we", "how should you", "how to".
+var (
+	usageModals   = set("do", "can", "could", "should", "would", "might", "may")
+	usagePersons  = set("i", "we", "you", "one")
+	usageOpeners2 = set("to")
+)
 
 // questionWords open a question about the code as it is.
 var questionWords = set("how", "where", "which", "what", "whats", "does", "do", "is", "are", "can", "find", "show", "explain", "describe")
@@ -52,6 +63,8 @@ var pastChanges = set("changed", "added", "removed", "dropped", "deleted", "rena
 //     past (history, reason, decided, introduced, reverted, …), or a past
 //     change after did/was/were ("when was the cache changed", "which
 //     commit fixed …"), asks about history;
+//   - "how do I …", "how can we …", "how to …" (a modal and a person, or
+//     "to", after how) asks how to use something;
 //   - any other question (opening with how, where, which, what, does, is,
 //     can, find, show, explain, …) asks about the code as it is;
 //   - everything else is general.
@@ -75,6 +88,10 @@ func IntentOf(text string, words []string) Intent {
 		case aux && pastChanges[w]:
 			return IntentHistory
 		}
+	}
+	if words[0] == "how" && len(words) > 1 &&
+		(usageOpeners2[words[1]] || len(words) > 2 && usageModals[words[1]] && usagePersons[words[2]]) {
+		return IntentUsage
 	}
 	if questionWords[words[0]] || strings.HasSuffix(strings.TrimSpace(text), "?") {
 		return IntentCode

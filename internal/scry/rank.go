@@ -42,9 +42,13 @@ type Ranking struct {
 	Weights map[Intent]map[string]float64
 	// Priors scale a result's fused score by its role, by intent.
 	Priors map[Intent]map[Role]float64
-	// CommitK and Decay shape the history list: a commit at rank r of a
+	// CommitK and Decay shape the history list: the r-th commit of a
 	// list gives each of the n files it touched weight/(CommitK + r)/n^Decay.
 	CommitK, Decay float64
+	// ExpandCommits is how many of each list's best commits rank their
+	// files: further down, a commit shares a word or two with the query
+	// and says little about where its answer is.
+	ExpandCommits int
 	// MaxExpand: a commit touching more files than this ranks none.
 	MaxExpand int
 	// Depth is how much a file's further chunks in one list add, as a
@@ -58,19 +62,22 @@ var DefaultRanking = Ranking{
 	Weights: map[Intent]map[string]float64{
 		IntentName:    {ModeLexical: 1, ModeSemantic: 0.1, ModeHistory: 0.3},
 		IntentCode:    {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 0.5},
+		IntentUsage:   {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 0.5},
 		IntentHistory: {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 0.5},
 		IntentGeneral: {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 1},
 	},
 	Priors: map[Intent]map[Role]float64{
 		IntentName:    {RoleCode: 1, RoleTest: 0.5, RoleDoc: 0.6, RoleNote: 0.4, RoleCommit: 0.4},
 		IntentCode:    {RoleCode: 1, RoleTest: 0.5, RoleDoc: 0.7, RoleNote: 0.5, RoleCommit: 0.5},
+		IntentUsage:   {RoleCode: 1, RoleTest: 0.6, RoleDoc: 1, RoleNote: 0.5, RoleCommit: 0.4},
 		IntentHistory: {RoleCode: 0.7, RoleTest: 0.4, RoleDoc: 0.8, RoleNote: 1, RoleCommit: 1},
 		IntentGeneral: {RoleCode: 1, RoleTest: 0.6, RoleDoc: 0.8, RoleNote: 0.6, RoleCommit: 0.7},
 	},
-	CommitK:   2,
-	Decay:     0.5,
-	MaxExpand: 50,
-	Depth:     0,
+	CommitK:       2,
+	Decay:         0.5,
+	ExpandCommits: 5,
+	MaxExpand:     50,
+	Depth:         0,
 }
 
 func (r *Ranking) weight(in Intent, list string) float64 {
@@ -109,11 +116,16 @@ func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ran
 	name := map[int64]string{}
 	for _, l := range lists {
 		w := rk.weight(in, l.retriever)
-		for i, h := range l.hits {
-			if h.Kind == "commit" {
-				ev[h.ChunkID] += w / (rk.CommitK + float64(i+1))
-				name[h.ChunkID] = h.Path
+		r := 0
+		for _, h := range l.hits {
+			if h.Kind != "commit" {
+				continue
 			}
+			if r++; r > rk.ExpandCommits {
+				break
+			}
+			ev[h.ChunkID] += w / (rk.CommitK + float64(r))
+			name[h.ChunkID] = h.Path
 		}
 	}
 	if len(ev) == 0 {
