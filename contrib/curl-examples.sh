@@ -7,9 +7,13 @@ curl -s --unix-socket "$SOCK" http://patina/health
 curl -s --unix-socket "$SOCK" http://patina/version
 
 # Scry: hybrid by default; "mode" picks lexical, semantic or hybrid. Each
-# result says which retrievers found it and at which rank ("ranks").
+# result is a file (or commit) and says which lists found it and at which
+# rank ("ranks"); "matches" are the file's other matching passages.
 curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
   -d '{"query":"how is the daemon started on demand","project":"main","limit":3}' http://patina/api/scry
+# The files that change together with one, from git history.
+curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+  -d '{"path":"internal/index/search.go","project":"main"}' http://patina/api/related
 # Which embedding models the daemon holds (none until a query needs one).
 curl -s --unix-socket "$SOCK" http://patina/api/models
 

@@ -71,6 +71,14 @@ func openSession(m *Manifest, graph []byte, pad int64) (session, error) {
 		return nil, fail(err)
 	}
 	defer opts.Destroy()
+	// ORT's worker threads spin between runs by default: a daemon that
+	// embeds one short query at a time burned a third of its CPU in that
+	// loop, and the spinning threads slowed the vector scan beside it.
+	for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+		if err := opts.AddSessionConfigEntry(key, "0"); err != nil {
+			return nil, fail(err)
+		}
+	}
 	switch m.Family {
 	case FamilyUSELite:
 		s, err := ort.NewDynamicAdvancedSessionWithONNXData(graph, []string{"indices", "values"}, []string{"embeddings"}, opts)

@@ -188,32 +188,12 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 				errs[i] = ctx.Err()
 				return
 			}
-			rs := retrievers
-			for j := 0; j < len(rs); j++ {
-				r := rs[j]
-				if err := ctx.Err(); err != nil {
-					errs[i] = err
-					return
-				}
-				hits, err := retrieveFiles(ctx, r, src, q, fetch, limit)
-				var unavailable *UnavailableError
-				if errors.As(err, &unavailable) {
-					// Lexical search always works: fall back to it for
-					// this project, and say why.
-					fallbacks[i] = unavailable.Reason
-					if len(rs) == 1 {
-						// A new slice: retrievers is shared by every
-						// project's goroutine.
-						rs = []Retriever{rs[0], s.Lexical}
-					}
-					continue
-				}
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				lists[i] = append(lists[i], ranked{src: i, project: src.Name, retriever: r.Name(), hits: hits})
+			l, fallback, err := s.retrieveAll(ctx, retrievers, src, i, q, fetch, limit)
+			if err != nil {
+				errs[i] = err
+				return
 			}
+			lists[i], fallbacks[i] = l, fallback
 			h, err := expand(ctx, src, i, lists[i], rk, q.Intent, fetch)
 			if err != nil {
 				errs[i] = err
@@ -256,6 +236,49 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 		return Response{}, err
 	}
 	return Response{Results: res, Count: len(res), Mode: mode, Degraded: fellBack > 0 || mode != wanted(req.Mode, mode), Notes: notes}, nil
+}
+
+// retrieveAll runs the retrievers on one project at once (they wait on
+// different things: SQLite, the model, the vector scan) and returns their
+// lists in the retrievers' order. A semantic retriever that cannot run on
+// the project is replaced by lexical search, if that is not running
+// already, and fallback says why.
+func (s *Searcher) retrieveAll(ctx context.Context, rs []Retriever, src Source, srcIdx int, q Query, fetch, limit int) (lists []ranked, fallback string, err error) {
+	type answer struct {
+		hits []index.Hit
+		err  error
+	}
+	answers := make([]answer, len(rs))
+	var wg sync.WaitGroup
+	for j, r := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[j].hits, answers[j].err = retrieveFiles(ctx, r, src, q, fetch, limit)
+		}()
+	}
+	wg.Wait()
+	for j, a := range answers {
+		var unavailable *UnavailableError
+		switch {
+		case errors.As(a.err, &unavailable):
+			// Lexical search always works: fall back to it for this
+			// project, and say why.
+			fallback = unavailable.Reason
+			if len(rs) == 1 {
+				hits, err := retrieveFiles(ctx, s.Lexical, src, q, fetch, limit)
+				if err != nil {
+					return nil, "", err
+				}
+				lists = append(lists, ranked{src: srcIdx, project: src.Name, retriever: s.Lexical.Name(), hits: hits})
+			}
+		case a.err != nil:
+			return nil, "", a.err
+		default:
+			lists = append(lists, ranked{src: srcIdx, project: src.Name, retriever: rs[j].Name(), hits: a.hits})
+		}
+	}
+	return lists, fallback, ctx.Err()
 }
 
 // maxFetch caps the chunks one retriever is asked for.

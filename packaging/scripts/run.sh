@@ -33,6 +33,8 @@ query="socket activation"
 echo "== $shown scry \"$query\" --limit 3   (answered by the daemon; hybrid: full-text + embeddings)"
 "$bin" scry --limit 3 "$query" || true
 echo "try: $shown scry \"$query\""
+echo "     $shown scry \"how does the daemon start when a client connects\""
+echo "     $shown scry --file README.md   (the files that change together with it)"
 
 # Wait for the daemon. A trapped signal makes wait return 128+N at once,
 # so after Ctrl-C wait again: the daemon's own (clean) exit status counts.
