@@ -110,12 +110,15 @@ with no words; 2 on a bad command line.`, args); err != nil {
 	return v
 }
 
-func runScry(req knowledge.Request, mother string, asJSON bool) error {
+// ask runs one request through an Asker (the daemon, else in-process),
+// warns about version skew, notes an in-process answer, and prints the
+// answer's notes; do sends the request and returns the notes.
+func ask(mother string, do func(context.Context, *knowledge.Asker) (via string, notes []string, err error)) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := &knowledge.Asker{Mother: mother}
 	defer a.Close()
-	resp, via, err := a.Scry(ctx, req)
+	via, notes, err := do(ctx, a)
 	if v := a.DaemonVersion(); v != "" && v != buildinfo.Version {
 		fmt.Fprintf(os.Stderr, "patina: warning: mother at %s runs %s, this CLI is %s: restart it (or update one side)\n", a.Target(), v, buildinfo.Version)
 	}
@@ -125,20 +128,44 @@ func runScry(req knowledge.Request, mother string, asJSON bool) error {
 	if err != nil {
 		return scryError(err)
 	}
-	for _, n := range resp.Notes {
+	for _, n := range notes {
 		fmt.Fprintf(os.Stderr, "patina: note: %s\n", oneLine(n))
 	}
+	return nil
+}
+
+// printJSON writes v as the daemon encodes it (json.Marshal), so
+// in-process output is the same bytes as the API's.
+func printJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(append(b, '\n'))
+	return err
+}
+
+func colorOut() bool {
+	return term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+func runScry(req knowledge.Request, mother string, asJSON bool) error {
+	var resp scry.Response
+	err := ask(mother, func(ctx context.Context, a *knowledge.Asker) (string, []string, error) {
+		var via string
+		var err error
+		resp, via, err = a.Scry(ctx, req)
+		return via, resp.Notes, err
+	})
+	if err != nil {
+		return err
+	}
 	if asJSON {
-		// The daemon's encoding (json.Marshal), so in-process output is
-		// the same bytes as the API's.
-		b, err := json.Marshal(resp)
-		if err != nil {
+		if err := printJSON(resp); err != nil {
 			return err
 		}
-		os.Stdout.Write(append(b, '\n'))
 	} else {
-		color := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
-		printResults(os.Stdout, resp, color)
+		printResults(os.Stdout, resp, colorOut())
 	}
 	if resp.Count == 0 {
 		fmt.Fprintln(os.Stderr, "patina: no results")
@@ -165,33 +192,20 @@ func filePath(p, mother string) string {
 }
 
 func runRelated(req knowledge.RelatedRequest, mother string, asJSON bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a := &knowledge.Asker{Mother: mother}
-	defer a.Close()
-	resp, via, err := a.Related(ctx, req)
-	if v := a.DaemonVersion(); v != "" && v != buildinfo.Version {
-		fmt.Fprintf(os.Stderr, "patina: warning: mother at %s runs %s, this CLI is %s: restart it (or update one side)\n", a.Target(), v, buildinfo.Version)
-	}
-	if via == knowledge.ViaInProcess {
-		fmt.Fprintf(os.Stderr, "patina: note: mother not answering at %s; searched in-process\n", a.Target())
-	}
+	var resp scry.RelatedResponse
+	err := ask(mother, func(ctx context.Context, a *knowledge.Asker) (string, []string, error) {
+		var via string
+		var err error
+		resp, via, err = a.Related(ctx, req)
+		return via, resp.Notes, err
+	})
 	if err != nil {
-		return scryError(err)
-	}
-	for _, n := range resp.Notes {
-		fmt.Fprintf(os.Stderr, "patina: note: %s\n", oneLine(n))
+		return err
 	}
 	if asJSON {
-		b, err := json.Marshal(resp)
-		if err != nil {
-			return err
-		}
-		os.Stdout.Write(append(b, '\n'))
-		return nil
+		return printJSON(resp)
 	}
-	color := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
-	printRelated(os.Stdout, resp, color)
+	printRelated(os.Stdout, resp, colorOut())
 	if resp.Count == 0 {
 		fmt.Fprintln(os.Stderr, "patina: no results")
 	}

@@ -225,26 +225,31 @@ func docstringBelow(items []item, i int) string {
 // "internal index searchtest search test"). A question often names the
 // component it is about, and projects name directories and files after
 // their components.
-func pathField(rel string) string {
-	rel = strings.TrimSuffix(rel, pathExt(rel))
+func pathField(rel string) string { return pathsField([]string{rel}) }
+
+// pathsField is pathField over several paths, each word once.
+func pathsField(paths []string) string {
 	var b strings.Builder
 	seen := map[string]bool{}
-	for _, w := range strings.FieldsFunc(rel, func(r rune) bool { return !isWordRune(r) }) {
-		words := []string{strings.ToLower(w)}
-		if parts := splitCamel(w); len(parts) > 1 {
-			for _, p := range parts {
-				words = append(words, strings.ToLower(p))
-			}
+	add := func(w string) {
+		if seen[w] || b.Len()+len(w)+1 > maxFieldBytes {
+			return
 		}
-		for _, w := range words {
-			if seen[w] || b.Len()+len(w)+1 > maxFieldBytes {
-				continue
+		seen[w] = true
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	for _, rel := range paths {
+		rel = strings.TrimSuffix(rel, pathExt(rel))
+		for _, w := range strings.FieldsFunc(rel, func(r rune) bool { return !isWordRune(r) }) {
+			add(strings.ToLower(w))
+			if parts := splitCamel(w); len(parts) > 1 {
+				for _, p := range parts {
+					add(strings.ToLower(p))
+				}
 			}
-			seen[w] = true
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(w)
 		}
 	}
 	return b.String()
@@ -258,23 +263,4 @@ func pathExt(rel string) string {
 		return base[i:]
 	}
 	return ""
-}
-
-// pathsField is pathField over several paths, each word once.
-func pathsField(paths []string) string {
-	var b strings.Builder
-	seen := map[string]bool{}
-	for _, p := range paths {
-		for _, w := range strings.Fields(pathField(p)) {
-			if seen[w] || b.Len()+len(w)+1 > maxFieldBytes {
-				continue
-			}
-			seen[w] = true
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(w)
-		}
-	}
-	return b.String()
 }
