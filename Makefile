@@ -50,9 +50,10 @@ bench: build
 	packaging/scripts/bench-secrets.sh $(BIN)
 	packaging/scripts/bench-mcp.sh $(BIN)
 
-# Recall@1/5/10 and MRR@10 of lexical, semantic and hybrid scry over the
-# Python standard library, with bootstrap intervals (see internal/eval).
-# The first run embeds the corpus (about a minute); later ones only search.
+# MRR@10 and recall of lexical, semantic and hybrid scry (and ablations of
+# the default) on every labelled query set, its tuning and test halves, with
+# bootstrap intervals (see internal/eval). The first run prepares and embeds
+# the corpora (a few minutes); later ones only search.
 eval: deps
 	$(GO) run -tags $(TAGS) ./cmd/patina-eval $(EVALFLAGS)
 

@@ -60,6 +60,7 @@ var systems = []system{
 	{name: "  semantic weight ×½", mode: scry.ModeHybrid, ranking: func(r *scry.Ranking) { scaleWeight(r, scry.ModeSemantic, 0.5) }},
 	{name: "  RRF k = 60", mode: scry.ModeHybrid, ranking: func(r *scry.Ranking) { r.K = 60 }},
 	{name: "  no path, names, docs fields", mode: scry.ModeHybrid, lexical: scry.Lexical{ColumnWeights: []float64{0, 1, 0, 0.25, 0}}},
+	{name: "  fields at equal weight", mode: scry.ModeHybrid, lexical: scry.Lexical{ColumnWeights: []float64{1, 1, 1, 1, 1}}},
 	{name: "  no declarations first", mode: scry.ModeHybrid, lexical: scry.Lexical{NoPhrases: true}},
 }
 

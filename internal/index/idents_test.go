@@ -55,7 +55,7 @@ func TestIdentsColumnSearch(t *testing.T) {
 		t.Fatalf("pool executor: %+v, %v; want pool.py through its split identifier", hits, err)
 	}
 	base := hits[0].Score
-	hits, err = db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool", "executor"}, ColumnWeights: []float64{3, 1, 1.5, 2.5, 1}})
+	hits, err = db.SearchLexical(ctx, LexicalQuery{Terms: []string{"pool", "executor"}, ColumnWeights: []float64{1, 1, 5, 50, 1}})
 	if err != nil || len(hits) != 1 || hits[0].Score <= base {
 		t.Fatalf("idents weighted 10x: %+v, %v; want a score above %v", hits, err, base)
 	}

@@ -135,7 +135,7 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5(
 	content = 'chunks', content_rowid = 'id',
 	tokenize = 'porter unicode61 remove_diacritics 2'
 );
-INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('rank', 'bm25(3.0, 1.0, 1.5, 0.25, 1.0)');
+INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('rank', 'bm25(1.0, 1.0, 5.0, 5.0, 1.0)');
 
 CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
 	INSERT INTO chunks_fts(chunks_fts, rowid, names, content, pathwords, idents, docs)

@@ -65,14 +65,16 @@ var TestHookSlowSearch atomic.Bool
 const slowClause = ` AND (WITH RECURSIVE spin(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM spin WHERE n < 10000000000) SELECT count(*) FROM spin) > 0`
 
 // Columns of the full-text table, in order, and the BM25 weight each has
-// by default. A chunk's names (declarations, heading, commit subject) say
-// most about what it is, its path's words and its doc comments more than
-// a line of its body; split CamelCase parts count little, or their common
-// halves ("new", "read") would drown questions in code. make eval chose
-// the weights on its tuning half.
+// by default. make eval chose the weights on its tuning halves: a word in
+// the file's path, or inside an identifier of the chunk (split CamelCase),
+// counts five times a word of its text; names (declarations, heading,
+// commit subject) and doc comments as much as the text. Higher weights for
+// names helped one-word queries little (declarations already rank first
+// for those: see Phrases) and hurt questions, whose words name many
+// declarations in tests.
 var (
 	Columns              = []string{"names", "content", "pathwords", "idents", "docs"}
-	DefaultColumnWeights = []float64{3, 1, 1.5, 0.25, 1}
+	DefaultColumnWeights = []float64{1, 1, 5, 5, 1}
 )
 
 // SearchLexical ranks chunks by BM25 over the weighted columns against

@@ -60,22 +60,22 @@ type Ranking struct {
 var DefaultRanking = Ranking{
 	K: 10,
 	Weights: map[Intent]map[string]float64{
-		IntentName:    {ModeLexical: 1, ModeSemantic: 0.1, ModeHistory: 0.3},
+		IntentName:    {ModeLexical: 1, ModeSemantic: 0.25, ModeHistory: 0},
 		IntentCode:    {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 0.5},
-		IntentUsage:   {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 0.5},
-		IntentHistory: {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 0.5},
+		IntentUsage:   {ModeLexical: 1, ModeSemantic: 0, ModeHistory: 0.5},
+		IntentHistory: {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 1.5},
 		IntentGeneral: {ModeLexical: 1, ModeSemantic: 0.5, ModeHistory: 1},
 	},
 	Priors: map[Intent]map[Role]float64{
 		IntentName:    {RoleCode: 1, RoleTest: 0.5, RoleDoc: 0.6, RoleNote: 0.4, RoleCommit: 0.4},
 		IntentCode:    {RoleCode: 1, RoleTest: 0.5, RoleDoc: 0.7, RoleNote: 0.5, RoleCommit: 0.5},
-		IntentUsage:   {RoleCode: 1, RoleTest: 0.6, RoleDoc: 1, RoleNote: 0.5, RoleCommit: 0.4},
+		IntentUsage:   {RoleCode: 1, RoleTest: 0.6, RoleDoc: 1.2, RoleNote: 0.5, RoleCommit: 0.4},
 		IntentHistory: {RoleCode: 0.7, RoleTest: 0.4, RoleDoc: 0.8, RoleNote: 1, RoleCommit: 1},
 		IntentGeneral: {RoleCode: 1, RoleTest: 0.6, RoleDoc: 0.8, RoleNote: 0.6, RoleCommit: 0.7},
 	},
 	CommitK:       2,
 	Decay:         0.5,
-	ExpandCommits: 5,
+	ExpandCommits: 1,
 	MaxExpand:     50,
 	Depth:         0,
 }

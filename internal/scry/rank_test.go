@@ -128,26 +128,36 @@ func TestCommitsRankTheirFiles(t *testing.T) {
 }
 
 // TestIntentPriors: the same evidence ranks the implementation first for a
-// question about how something works, the commit first for one about why
-// it changed.
+// question about how something works, and the commit higher for one about
+// why it changed (beside the files it touched, which the history list
+// ranks for both).
 func TestIntentPriors(t *testing.T) {
 	src := historyProject(t)
+	ratio := map[Intent]float64{} // the commit's score over lock.go's
 	for _, tc := range []struct {
 		q      string
 		intent Intent
-		first  string
 	}{
-		{"how does the mutex ratchet work", IntentCode, "lock.go"},
-		{"why is the mutex a ratchet", IntentHistory, "git:"},
+		{"how does the mutex ratchet work", IntentCode},
+		{"why is the mutex a ratchet", IntentHistory},
 	} {
 		q := mustParse(t, tc.q)
 		if q.Intent != tc.intent {
 			t.Errorf("%q: intent %s, want %s", tc.q, q.Intent, tc.intent)
 		}
 		resp, err := Search(ctx, Request{Query: tc.q, Projects: []Source{src}})
-		if err != nil || resp.Count == 0 || !strings.HasPrefix(resp.Results[0].Path, tc.first) {
-			t.Errorf("%q: %v %v; want %s first", tc.q, paths_(resp.Results), err, tc.first)
+		if err != nil || resp.Count == 0 {
+			t.Fatalf("%q: %+v %v", tc.q, resp, err)
 		}
+		got := paths_(resp.Results)
+		c := slices.IndexFunc(got, func(p string) bool { return strings.HasPrefix(p, "git:") })
+		if got[0] != "lock.go" || c < 0 || slices.Index(got, "lock_test.go") < slices.Index(got, "lock.go") {
+			t.Fatalf("%q: %v; want lock.go first, above its test, and the commit", tc.q, got)
+		}
+		ratio[tc.intent] = resp.Results[c].Score / resp.Results[0].Score
+	}
+	if ratio[IntentHistory] <= ratio[IntentCode] {
+		t.Errorf("the commit scores %.2f of lock.go for why, %.2f for how: want more for why", ratio[IntentHistory], ratio[IntentCode])
 	}
 }
 
