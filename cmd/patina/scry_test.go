@@ -419,3 +419,56 @@ func TestScryAgainstAnotherVersion(t *testing.T) {
 		t.Errorf("the daemon was asked %q", got)
 	}
 }
+
+// TestScryFile: `scry --file` lists the files that changed together with
+// one, through the daemon and in-process alike, from a subdirectory with
+// a path relative to it; and its usage mistakes are exit 2.
+func TestScryFile(t *testing.T) {
+	root := indextest.Fixture(t)
+	sock := shortSocket(t)
+	d := startDaemon(t, sock)
+	env := daemonEnv(t, d)
+	scrapeJSON(t, env, root)
+
+	// util/strings.go, named from util/: the fixture's second commit
+	// added it with main.go.
+	r := runPatinaIn(t, filepath.Join(root, "util"), env, "scry", "--file", "strings.go")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "main.go  1 of 1 commits  last 2024-02-02 ") ||
+		!strings.Contains(r.stdout, "Add fluxcapacitor") || r.stderr != "" {
+		t.Fatalf("scry --file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var daemonJSON, localJSON scry.RelatedResponse
+	r = runPatinaIn(t, root, env, "scry", "--file", "main.go", "--json")
+	must(t, json.Unmarshal([]byte(r.stdout), &daemonJSON))
+	if r.code != 0 || daemonJSON.Path != "main.go" || daemonJSON.Count != 1 || daemonJSON.Results[0].Path != "util/strings.go" {
+		t.Errorf("--json: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// In-process, with no daemon: the same answer, and a note.
+	home := env[0]
+	noDaemon := []string{home, "PATINA_SOCKET=" + noDaemonSocket(t)}
+	r = runPatinaIn(t, root, noDaemon, "scry", "--file", "main.go", "--json")
+	must(t, json.Unmarshal([]byte(r.stdout), &localJSON))
+	if r.code != 0 || !strings.Contains(r.stderr, "searched in-process") || localJSON.Count != daemonJSON.Count ||
+		localJSON.Results[0] != daemonJSON.Results[0] {
+		t.Errorf("in-process: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"scry", "--file", "main.go", "quasar"}, 2, "either a QUERY or --file"},
+		{[]string{"scry", "--file", ""}, 2, "--file needs a PATH"},
+		{[]string{"scry", "--file", "main.go", "--all-projects"}, 2, "one project"},
+		{[]string{"scry", "--file", "main.go", "--mode", "lexical"}, 2, "--mode applies to a QUERY"},
+		{[]string{"scry", "--file", "main.go", "--limit", "0"}, 2, "--limit must be at least 1"},
+		{[]string{"scry", "--file", "nosuch.go"}, 1, "nosuch.go is not a file indexed in project"},
+		{[]string{"scry", "--file", "/etc/passwd"}, 1, "inside the project"},
+	} {
+		r := runPatinaIn(t, root, env, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+}

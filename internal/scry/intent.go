@@ -33,11 +33,11 @@ var Intents = []Intent{IntentName, IntentCode, IntentUsage, IntentHistory, Inten
 
 func (i Intent) question() bool { return i == IntentCode || i == IntentUsage || i == IntentHistory }
 
-// usageAfterHow: "how do I", "how can we", "how should you", "how to".
+// After "how", a modal and a person ask how to use something: "how do
+// I", "how can we", "how should you" (and so does "how to").
 var (
-	usageModals   = set("do", "can", "could", "should", "would", "might", "may")
-	usagePersons  = set("i", "we", "you", "one")
-	usageOpeners2 = set("to")
+	usageModals  = set("do", "can", "could", "should", "would", "might", "may")
+	usagePersons = set("i", "we", "you", "one")
 )
 
 // questionWords open a question about the code as it is.
@@ -90,7 +90,7 @@ func IntentOf(text string, words []string) Intent {
 		}
 	}
 	if words[0] == "how" && len(words) > 1 &&
-		(usageOpeners2[words[1]] || len(words) > 2 && usageModals[words[1]] && usagePersons[words[2]]) {
+		(words[1] == "to" || len(words) > 2 && usageModals[words[1]] && usagePersons[words[2]]) {
 		return IntentUsage
 	}
 	if questionWords[words[0]] || strings.HasSuffix(strings.TrimSpace(text), "?") {
