@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"slices"
 
 	"github.com/patina-dev/patina/internal/knowledge"
@@ -24,7 +25,13 @@ func RegisterScry(s *Server, engine *knowledge.Engine) {
 	s.Handle(Route{Method: http.MethodPost, Path: "/api/related", Bounded: true,
 		Handler: engineHandler(func(ctx context.Context, req knowledge.RelatedRequest, network bool) (any, error) {
 			if network {
-				req.Cwd = ""
+				req.Cwd, req.Dir = "", ""
+				// An absolute path would say where the project lies on
+				// this machine (refused or not): over the network, paths
+				// are relative to the project root.
+				if filepath.IsAbs(req.Path) {
+					return nil, Errorf(http.StatusBadRequest, "path must be relative to the project root over TCP")
+				}
 			}
 			return engine.Related(ctx, req)
 		})})

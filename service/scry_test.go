@@ -364,6 +364,13 @@ func TestRelatedEndpoint(t *testing.T) {
 	if status, _, b := post(t, tc, base, ts.token, `{"path":"main.go","cwd":"`+f.fixture+`"}`); status != 400 || !strings.Contains(b, "no project") {
 		t.Errorf("TCP with cwd: %d %s", status, b)
 	}
+	// An absolute path, inside the project or not, is refused alike.
+	for _, p := range []string{filepath.Join(f.fixture, "main.go"), "/etc/passwd"} {
+		body := fmt.Sprintf(`{"path":%q,"project":"fixture"}`, p)
+		if status, _, b := post(t, tc, base, ts.token, body); status != 400 || !strings.Contains(b, "relative to the project root over TCP") {
+			t.Errorf("TCP with absolute path %s: %d %s", p, status, b)
+		}
+	}
 }
 
 // slowSearches makes every lexical search spin in SQLite until cancelled.

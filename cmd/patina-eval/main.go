@@ -56,6 +56,7 @@ var systems = []system{
 		}
 	}},
 	{name: "  no commit expansion", mode: scry.ModeHybrid, ranking: func(r *scry.Ranking) { setWeight(r, scry.ModeHistory, 0) }},
+	{name: "  five best commits expanded", mode: scry.ModeHybrid, ranking: func(r *scry.Ranking) { r.ExpandCommits = 5 }},
 	{name: "  semantic weight ×2", mode: scry.ModeHybrid, ranking: func(r *scry.Ranking) { scaleWeight(r, scry.ModeSemantic, 2) }},
 	{name: "  semantic weight ×½", mode: scry.ModeHybrid, ranking: func(r *scry.Ranking) { scaleWeight(r, scry.ModeSemantic, 0.5) }},
 	{name: "  RRF k = 60", mode: scry.ModeHybrid, ranking: func(r *scry.Ranking) { r.K = 60 }},

@@ -88,7 +88,21 @@ with no words; 2 on a bad command line.`, args); err != nil {
 			if fs.Changed("limit") && *limit < 1 {
 				return usagef("--limit must be at least 1 (got %d)", *limit)
 			}
-			return runRelated(knowledge.RelatedRequest{Path: filePath(*file, *mother), Project: *project, Limit: *limit}, *mother, *asJSON)
+			req := knowledge.RelatedRequest{Path: *file, Project: *project, Limit: *limit}
+			if client.IsLocal(*mother) {
+				// A relative PATH is read from here first, then from the
+				// project root.
+				if filepath.IsAbs(*file) {
+					// Its directory's symlinks resolved, as the project
+					// root's are; the file itself is named as given.
+					if d, err := filepath.EvalSymlinks(filepath.Dir(*file)); err == nil {
+						req.Path = filepath.Join(d, filepath.Base(*file))
+					}
+				} else if wd, err := os.Getwd(); err == nil {
+					req.Dir = wd
+				}
+			}
+			return runRelated(req, *mother, *asJSON)
 		}
 		if query == "" {
 			return usagef("scry needs a QUERY (usage: patina scry QUERY... [flags])")
@@ -171,24 +185,6 @@ func runScry(req knowledge.Request, mother string, asJSON bool) error {
 		fmt.Fprintln(os.Stderr, "patina: no results")
 	}
 	return nil
-}
-
-// filePath is the --file argument as the daemon should see it: absolute
-// (symlinks resolved) when the file is here and the daemon is local, so
-// it names the same file from any directory; as given otherwise, read
-// relative to the project root.
-func filePath(p, mother string) string {
-	if !client.IsLocal(mother) {
-		return p
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
-	}
-	return p
 }
 
 func runRelated(req knowledge.RelatedRequest, mother string, asJSON bool) error {

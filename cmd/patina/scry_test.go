@@ -437,6 +437,21 @@ func TestScryFile(t *testing.T) {
 		!strings.Contains(r.stdout, "Add fluxcapacitor") || r.stderr != "" {
 		t.Fatalf("scry --file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// From a directory outside the project holding a file of the same
+	// name, with --project: the project's file.
+	elsewhere := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(elsewhere, "main.go"), []byte("package x\n"), 0o644))
+	r = runPatinaIn(t, elsewhere, env, "scry", "--file", "main.go", "--project", filepath.Base(root))
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "util/strings.go  1 of 1 commits") {
+		t.Errorf("--file from elsewhere: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// By absolute path, through a symlink to the project.
+	link := filepath.Join(t.TempDir(), "link")
+	must(t, os.Symlink(root, link))
+	r = runPatinaIn(t, elsewhere, env, "scry", "--file", filepath.Join(link, "util", "strings.go"), "--project", filepath.Base(root))
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "main.go  1 of 1 commits") {
+		t.Errorf("--file by a symlinked absolute path: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	var daemonJSON, localJSON scry.RelatedResponse
 	r = runPatinaIn(t, root, env, "scry", "--file", "main.go", "--json")
 	must(t, json.Unmarshal([]byte(r.stdout), &daemonJSON))

@@ -160,12 +160,13 @@ func gitMessages(ctx context.Context, root string, hashes []string) ([]commit, e
 
 // parseLog reads the output of gitMessages's git log: for each commit
 // "\x01" hash NUL short NUL date NUL message NUL, then, if it touched
-// files, "\n" and each path NUL-terminated. A message cannot hold a NUL,
-// so only a path could start with "\x01" and be misread; none does.
+// files, "\n" and each path NUL-terminated. A message cannot hold a NUL;
+// a path can start with "\x01", so a record starts only where "\x01" is
+// followed by a full hash and a NUL.
 func parseLog(out string) ([]commit, error) {
 	var cs []commit
 	for len(out) > 0 {
-		if out[0] != '\x01' {
+		if !recordStart(out) {
 			return nil, errors.New("git log: unexpected output")
 		}
 		fields := strings.SplitN(out[1:], "\x00", 5)
@@ -186,7 +187,7 @@ func parseLog(out string) ([]commit, error) {
 		if len(fields) == 5 {
 			out = strings.TrimPrefix(fields[4], "\n")
 		}
-		for len(out) > 0 && out[0] != '\x01' {
+		for len(out) > 0 && !recordStart(out) {
 			end := strings.IndexByte(out, 0)
 			if end < 0 {
 				end = len(out)
@@ -204,6 +205,17 @@ func parseLog(out string) ([]commit, error) {
 	return cs, nil
 }
 
+// recordStart reports whether s starts a parseLog record: "\x01", a
+// full object name (40 hex digits, or 64 in a SHA-256 repository), NUL.
+func recordStart(s string) bool {
+	if len(s) == 0 || s[0] != '\x01' {
+		return false
+	}
+	end := strings.IndexByte(s, 0)
+	h := s[1:max(end, 1)]
+	return end > 0 && (len(h) == 40 || len(h) == 64) && strings.Trim(h, "0123456789abcdef") == ""
+}
+
 // commitChunk is the searchable form of a commit: titled with its author
 // date, short hash and subject; path "git:<short hash>". Its names field
 // is the subject and its path words are those of the files it touched.
@@ -214,6 +226,14 @@ func commitChunk(c commit) (path string, ch chunk) {
 		title += " " + s
 	}
 	lines := 1 + strings.Count(c.message, "\n")
+	// Only the names scrape would index lend their words: a touched
+	// id_rsa must not make the commit findable as "id rsa".
+	var indexable []string
+	for _, f := range c.files {
+		if skipByName(f) == "" {
+			indexable = append(indexable, f)
+		}
+	}
 	return "git:" + c.short, chunk{Kind: KindCommit, Title: title, StartLine: 1, EndLine: lines, Content: c.message,
-		Names: strings.TrimSpace(subject), PathWords: pathsField(c.files)}
+		Names: strings.TrimSpace(subject), PathWords: pathsField(indexable)}
 }

@@ -93,6 +93,15 @@ func (db *DB) FileHeads(ctx context.Context, paths []string) (map[string]Hit, er
 	return out, nil
 }
 
+// HasFile reports whether the index holds the file at path.
+func (db *DB) HasFile(ctx context.Context, path string) (bool, error) {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM files WHERE path = ?`, path).Scan(&n); err != nil {
+		return false, searchErr(ctx, db, err)
+	}
+	return n > 0, nil
+}
+
 // MaxCoChangeFiles: commits touching more files than this say nothing
 // about which of them belong together (a rename sweep, a reformat, a
 // dependency bump), so co-change ignores them.
@@ -121,7 +130,7 @@ type CommitRef struct {
 var ErrNotIndexed = errors.New("index: no such indexed file")
 
 // CoChanged returns the indexed files that changed together with path in
-// the indexed history, the most often first (the newest shared commit
+// the indexed history, the most often first (the most recent shared commit
 // breaking ties), at most limit of them, and how many commits touched path
 // (commits over MaxCoChangeFiles files left out of both). A path the index
 // does not hold is ErrNotIndexed; one with no history has no co-changes.
@@ -129,11 +138,10 @@ func (db *DB) CoChanged(ctx context.Context, path string, limit int) ([]CoChange
 	if limit <= 0 {
 		limit = 10
 	}
-	var exists int
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM files WHERE path = ?`, path).Scan(&exists); err != nil {
-		return nil, 0, searchErr(ctx, db, err)
-	}
-	if exists == 0 {
+	switch ok, err := db.HasFile(ctx, path); {
+	case err != nil:
+		return nil, 0, err
+	case !ok:
 		return nil, 0, fmt.Errorf("%w: %s", ErrNotIndexed, path)
 	}
 	var total int
@@ -143,22 +151,23 @@ func (db *DB) CoChanged(ctx context.Context, path string, limit int) ([]CoChange
 	if err != nil {
 		return nil, 0, searchErr(ctx, db, err)
 	}
+	// Commits' chunk ids follow history (a scrape adds them oldest
+	// first), so the newest shared commit is the one with the highest.
 	rows, err := db.sql.QueryContext(ctx, `
 		WITH mine AS (
-			SELECT c.hash, c.author_date FROM commit_files cf JOIN commits c ON c.hash = cf.hash
+			SELECT c.hash, c.chunk_id FROM commit_files cf JOIN commits c ON c.hash = cf.hash
 			WHERE cf.path = ? AND c.files_changed <= ?
 		), other AS (
-			SELECT o.path, count(*) AS n, max(m.author_date) AS last
+			SELECT o.path, count(*) AS n, max(m.chunk_id) AS last
 			FROM mine m JOIN commit_files o ON o.hash = m.hash JOIN files f ON f.path = o.path
 			WHERE o.path != ?
 			GROUP BY o.path
 		)
 		SELECT other.path, other.n, c.hash, c.author_date, c.message
-		FROM other JOIN mine m ON m.author_date = other.last
-		JOIN commit_files cf ON cf.hash = m.hash AND cf.path = other.path
-		JOIN commits c ON c.hash = m.hash
-		ORDER BY other.n DESC, other.last DESC, other.path, c.hash`,
-		path, MaxCoChangeFiles, path)
+		FROM other JOIN commits c ON c.chunk_id = other.last
+		ORDER BY other.n DESC, other.last DESC, other.path
+		LIMIT ?`,
+		path, MaxCoChangeFiles, path, limit)
 	if err != nil {
 		return nil, 0, searchErr(ctx, db, err)
 	}
@@ -170,12 +179,6 @@ func (db *DB) CoChanged(ctx context.Context, path string, limit int) ([]CoChange
 		var msg string
 		if err := rows.Scan(&cc.Path, &cc.Commits, &cc.Last.Hash, &date, &msg); err != nil {
 			return nil, 0, searchErr(ctx, db, err)
-		}
-		if n := len(out); n > 0 && out[n-1].Path == cc.Path {
-			continue // two shared commits with the same newest date
-		}
-		if len(out) == limit {
-			break
 		}
 		cc.Last.Date = time.Unix(date, 0).UTC()
 		cc.Last.Subject = subjectOf(msg)

@@ -173,6 +173,7 @@ func historyRepo(t *testing.T) string {
 	commit("parser errors name the line", "a.go", "b.go", "docs/parser.md")
 	commit("lexer shares the buffer", "a.go", "c.go")
 	commit("rename the old helper", "old.go")
+	commit("keys for the deploy", "deploy/id_ed25519", "deploy/notes.md")
 	indextest.GitAt(t, root, day, "mv", "old.go", "new.go")
 	indextest.GitAt(t, root, day, "commit", "-q", "-m", "move old helper to new")
 	var sweep []string
@@ -187,7 +188,7 @@ func TestCommitFiles(t *testing.T) {
 	root := historyRepo(t)
 	db := openAt(t, root)
 	sum := mustScrape(t, db, root, ScrapeOptions{})
-	if sum.CommitsAdded != 7 {
+	if sum.CommitsAdded != 8 {
 		t.Fatalf("commits: %+v", sum)
 	}
 	// The commit found by its subject, and the files it touched.
@@ -211,6 +212,13 @@ func TestCommitFiles(t *testing.T) {
 	// A commit's path words are those of the files it touched.
 	if hits := search(t, db, "docs"); !slices.ContainsFunc(hits, func(h Hit) bool { return h.Kind == KindCommit && strings.Contains(h.Title, "errors name the line") }) {
 		t.Errorf("commit by a touched file's path: %+v", hits)
+	}
+	// A file scrape refuses lends the commit no words.
+	if hits := search(t, db, "ed25519"); len(hits) != 0 {
+		t.Errorf("a refused file's name found: %+v", hits)
+	}
+	if hits := search(t, db, "deploy"); len(hits) == 0 {
+		t.Errorf("the commit by its other file's path: %+v", hits)
 	}
 	// Non-commits are left out.
 	code := search(t, db, "package")
@@ -273,9 +281,37 @@ func TestParseLog(t *testing.T) {
 	if cs[1].message != "merge" || len(cs[1].files) != 0 {
 		t.Errorf("second: %+v", cs[1])
 	}
-	for _, bad := range []string{"x", "\x01h\x00s", "\x01h\x00s\x00notadate\x00m\x00"} {
+	// A path may start with \x01; only \x01, a full hash and a NUL start
+	// a commit.
+	odd := "\x01" + strings.Repeat("c", 40) + "\x00ccccccc\x001700000002\x00odd\x00\n\x01weird.txt\x00b.go\x00"
+	if cs, err := parseLog(odd); err != nil || len(cs) != 1 || !slices.Equal(cs[0].files, []string{"\x01weird.txt", "b.go"}) {
+		t.Errorf("a path starting with \\x01: %+v %v", cs, err)
+	}
+	for _, bad := range []string{"x", "\x01h\x00s", "\x01h\x00s\x00notadate\x00m\x00", "\x01" + strings.Repeat("a", 40) + "\x00s\x00notadate\x00m\x00"} {
 		if _, err := parseLog(bad); err == nil {
 			t.Errorf("parseLog(%q): no error", bad)
 		}
+	}
+}
+
+// TestCoChangedLastFollowsHistory: the newest shared commit is the last
+// one in history, whatever its author date says.
+func TestCoChangedLastFollowsHistory(t *testing.T) {
+	root := t.TempDir()
+	indextest.Git(t, root, "init", "-q")
+	for i, at := range []time.Time{
+		time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(2025, 1, 1, 23, 0, 0, 0, time.UTC), // backdated
+	} {
+		indextest.WriteFiles(t, root, map[string]string{"a.go": fmt.Sprint("package a // ", i), "b.go": fmt.Sprint("package b // ", i)})
+		indextest.GitAt(t, root, at, "add", "-A")
+		indextest.GitAt(t, root, at, "commit", "-q", "-m", []string{"one", "two", "three"}[i])
+	}
+	db := openAt(t, root)
+	mustScrape(t, db, root, ScrapeOptions{})
+	cc, total, err := db.CoChanged(ctx, "a.go", 10)
+	if err != nil || total != 3 || len(cc) != 1 || cc[0].Commits != 3 || cc[0].Last.Subject != "three" {
+		t.Errorf("%+v %d %v; want b.go, 3 commits, last \"three\"", cc, total, err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -106,11 +105,15 @@ func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) 
 	if err != nil {
 		return nil, err
 	}
+	first := make(map[int64]bool, len(hits))
+	for _, h := range hits {
+		first[h.ChunkID] = true
+	}
 	for _, h := range rest {
 		if len(hits) == limit {
 			break
 		}
-		if !slices.ContainsFunc(hits, func(e Hit) bool { return e.ChunkID == h.ChunkID }) {
+		if !first[h.ChunkID] {
 			hits = append(hits, h)
 		}
 	}

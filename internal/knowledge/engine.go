@@ -149,6 +149,10 @@ type RelatedRequest struct {
 	// Cwd, over the unix socket only, picks the project holding it when
 	// none is named (as for Request).
 	Cwd string `json:"cwd,omitempty"`
+	// Dir, over the unix socket only, is a directory inside the project
+	// that a relative Path is read against first (the CLI's current
+	// directory); a path not indexed there is read from the project root.
+	Dir string `json:"dir,omitempty"`
 }
 
 // Related runs req. Input problems are InputErrors (or scry's).
@@ -164,7 +168,10 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) (scry.RelatedR
 	if err != nil {
 		return scry.RelatedResponse{}, selectionError(err, Request{Project: req.Project})
 	}
-	resp, err := scry.Related(ctx, srcs[0], req.Path, req.Limit)
+	if req.Dir != "" && !filepath.IsAbs(req.Dir) {
+		return scry.RelatedResponse{}, &InputError{"dir must be an absolute path"}
+	}
+	resp, err := scry.Related(ctx, srcs[0], req.Path, req.Dir, req.Limit)
 	if err != nil {
 		return scry.RelatedResponse{}, err
 	}

@@ -67,9 +67,9 @@ func (s *Server) related(ctx context.Context, _ *mcp.CallToolRequest, in Related
 			LastCommit: r.Last.Hash, LastDate: r.Last.Date.Format("2006-01-02"), LastSubject: r.Last.Subject})
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d files changed together with %s (%d commits touched it; via %s)\n", out.Count, out.Path, out.Commits, via)
+	fmt.Fprintf(&b, "%d files changed together with %s (%d commits touched it; via %s)\n", out.Count, oneLine(out.Path), out.Commits, via)
 	for i, r := range out.Results {
-		fmt.Fprintf(&b, "%d. %s  %d of %d commits, last %s %s\n", i+1, r.Path, r.Commits, out.Commits, r.LastDate, oneLine(r.LastSubject))
+		fmt.Fprintf(&b, "%d. %s  %d of %d commits, last %s %s\n", i+1, oneLine(r.Path), r.Commits, out.Commits, r.LastDate, oneLine(r.LastSubject))
 	}
 	for _, n := range out.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)

@@ -171,7 +171,7 @@ func renderScry(query string, out ScryOutput) string {
 		fmt.Fprintf(&b, "%d %s for %q (%s, via %s)\n", out.Count, noun, query, out.Mode, out.Via)
 	}
 	for i, r := range out.Results {
-		where := r.Path
+		where := oneLine(r.Path) // a file name can hold a newline
 		if r.Project != "" {
 			where = r.Project + ":" + where
 		}

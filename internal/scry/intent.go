@@ -41,28 +41,30 @@ var (
 )
 
 // questionWords open a question about the code as it is.
-var questionWords = set("how", "where", "which", "what", "whats", "does", "do", "is", "are", "can", "find", "show", "explain", "describe")
-
-// historyOpeners open a question about the past.
-var historyOpeners = set("why", "when", "who", "whom", "whose")
+var questionWords = set("how", "where", "which", "what", "whats", "when", "who", "does", "do", "is", "are", "can", "find", "show", "explain", "describe")
 
 // historyWords, anywhere in a question, ask about its history.
-var historyWords = set("history", "historically", "changelog", "regression", "rationale", "reason", "reasons",
-	"decided", "decision", "introduced", "reverted", "motivated", "motivation", "originally")
+var historyWords = set("history", "historically", "changelog", "rationale", "reason", "reasons",
+	"decided", "introduced", "reverted", "motivated", "motivation", "originally")
 
-// pastChanges are changes in the past tense; after "did", "was" or "were"
-// (or with "commit") they ask when or why something changed.
-var pastChanges = set("changed", "added", "removed", "dropped", "deleted", "renamed", "fixed", "introduced",
-	"replaced", "moved", "rewritten", "switched", "change", "add", "remove", "drop", "delete", "rename", "fix",
-	"introduce", "replace", "move", "rewrite", "switch", "break", "broke", "broken")
+// pastAux are auxiliaries of the past; pastChanges are changes in the
+// past tense, baseChanges the same verbs' base forms.
+var (
+	pastAux     = set("did", "was", "were", "had", "wasn", "weren", "didn")
+	pastChanges = set("changed", "added", "removed", "dropped", "deleted", "renamed", "fixed", "introduced",
+		"replaced", "moved", "rewritten", "rewrote", "switched", "broke", "broken", "wrote", "written", "made", "chose", "chosen")
+	baseChanges = set("change", "add", "remove", "drop", "delete", "rename", "fix", "introduce", "replace",
+		"move", "rewrite", "switch", "break", "write", "make", "choose", "decide")
+)
 
 // IntentOf reads a query's intent from its text and lower-cased words:
 //
 //   - one whitespace-free word is a name (LooksLikeIdentifier);
-//   - a query opening with why, when or who, or holding a word about the
-//     past (history, reason, decided, introduced, reverted, …), or a past
-//     change after did/was/were ("when was the cache changed", "which
-//     commit fixed …"), asks about history;
+//   - a query opening with why asks about history; so does one holding a
+//     word about the past (history, reason, decided, introduced, reverted,
+//     …), a past auxiliary (did, was, were, had) with a change ("when did
+//     we add …", "was the cache changed"), or a change in the past tense
+//     after when, who or commit ("who wrote …", "which commit fixed …");
 //   - "how do I …", "how can we …", "how to …" (a modal and a person, or
 //     "to", after how) asks how to use something;
 //   - any other question (opening with how, where, which, what, does, is,
@@ -75,17 +77,19 @@ func IntentOf(text string, words []string) Intent {
 	if len(words) == 0 {
 		return IntentGeneral
 	}
-	if historyOpeners[words[0]] {
+	if words[0] == "why" {
 		return IntentHistory
 	}
-	aux := false
+	aux, asked := false, false // a past auxiliary; when, who or commit
 	for _, w := range words {
 		switch {
 		case historyWords[w]:
 			return IntentHistory
-		case w == "did" || w == "was" || w == "were" || w == "commit" || w == "commits":
+		case pastAux[w]:
 			aux = true
-		case aux && pastChanges[w]:
+		case w == "when" || w == "who" || w == "commit" || w == "commits":
+			asked = true
+		case pastChanges[w] && (aux || asked), baseChanges[w] && aux:
 			return IntentHistory
 		}
 	}

@@ -102,8 +102,11 @@ type ranked struct {
 	retriever string
 	hits      []index.Hit
 	// via, for the history list, are the matching commits that touched
-	// each file ("git:<short hash>"), best first.
-	via map[string][]string
+	// each file ("git:<short hash>"), best first; strength scales each
+	// file's contribution by how well its best commit matched, 1 for a
+	// commit first in the lexical list (see expand).
+	via      map[string][]string
+	strength map[string]float64
 }
 
 // expand builds a project's history list from the commits in its other
@@ -116,6 +119,9 @@ func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ran
 	name := map[int64]string{}
 	for _, l := range lists {
 		w := rk.weight(in, l.retriever)
+		if w == 0 {
+			continue
+		}
 		r := 0
 		for _, h := range l.hits {
 			if h.Kind != "commit" {
@@ -141,7 +147,13 @@ func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ran
 	}
 	// Commits best first, so each file's via list is too.
 	slices.SortFunc(ids, func(a, b int64) int { return cmp.Or(cmp.Compare(ev[b], ev[a]), cmp.Compare(a, b)) })
+	// The strongest evidence a commit can have: first in the lexical
+	// list. A file's place in the history list is a rank like any other,
+	// so its contribution is scaled by how near its best commit came to
+	// that, or one weak semantic match would count as a strong one.
+	top := rk.weight(in, ModeLexical) / (rk.CommitK + 1)
 	score := map[string]float64{}
+	strength := map[string]float64{}
 	via := map[string][]string{}
 	for _, id := range ids {
 		t := touched[id]
@@ -151,6 +163,9 @@ func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ran
 		share := ev[id] / math.Pow(float64(t.FilesChanged), rk.Decay)
 		for _, p := range t.Files {
 			score[p] += share
+			if top > 0 {
+				strength[p] = max(strength[p], min(1, ev[id]/top))
+			}
 			if len(via[p]) < 3 {
 				via[p] = append(via[p], name[id])
 			}
@@ -169,7 +184,7 @@ func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ran
 	if err != nil {
 		return nil, err
 	}
-	l := &ranked{src: srcIdx, project: src.Name, retriever: ModeHistory, via: via}
+	l := &ranked{src: srcIdx, project: src.Name, retriever: ModeHistory, via: via, strength: strength}
 	for _, p := range paths {
 		if h, ok := heads[p]; ok {
 			h.Score = score[p]
@@ -228,7 +243,11 @@ func fuse(lists []ranked, limit int, rk *Ranking, in Intent) []Result {
 			if !seen {
 				r = len(rankOf) + 1
 				rankOf[h.Path] = r
-				g.score += w / (rk.K + float64(r))
+				c := w / (rk.K + float64(r))
+				if l.strength != nil {
+					c *= l.strength[h.Path]
+				}
+				g.score += c
 				g.sources = append(g.sources, l.retriever)
 				g.ranks[l.retriever] = r
 			} else if rk.Depth > 0 {

@@ -1,6 +1,7 @@
 package scry
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -227,6 +228,8 @@ func TestRoleOf(t *testing.T) {
 		{"latest.go", "code", RoleCode},
 		{"README.md", "doc", RoleDoc},
 		{"docs/spec/design.md", "doc", RoleDoc},
+		{"internal/test/marker/testdata/rename/basic.txt", "doc", RoleTest},
+		{"tests/fixtures/README.md", "doc", RoleTest},
 		{"layer/sessions/20260203-164327.md", "doc", RoleNote},
 		{"notes/ideas.md", "doc", RoleNote},
 		{"2024-05-01-retro.md", "doc", RoleNote},
@@ -237,5 +240,65 @@ func TestRoleOf(t *testing.T) {
 		if got := RoleOf(tc.path, tc.kind); got != tc.want {
 			t.Errorf("RoleOf(%q, %s) = %s, want %s", tc.path, tc.kind, got, tc.want)
 		}
+	}
+}
+
+// commitOnly is a stand-in semantic retriever that finds one chunk: the
+// commit whose message holds word.
+type commitOnly struct{ word string }
+
+func (commitOnly) Name() string { return ModeSemantic }
+func (c commitOnly) Retrieve(ctx context.Context, src Source, q Query, limit int) ([]index.Hit, error) {
+	hits, err := Lexical{}.Retrieve(ctx, src, parsed(c.word), limit)
+	var out []index.Hit
+	for _, h := range hits {
+		if h.Kind == "commit" {
+			out = append(out, h)
+		}
+	}
+	return out, err
+}
+
+func parsed(text string) Query {
+	q, err := ParseQuery(text)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+// TestWeakCommitsWeighLittle: the files of a commit that only a weakly
+// weighted list found rank below a file the lexical list found itself.
+func TestWeakCommitsWeighLittle(t *testing.T) {
+	src := fixture(t)
+	s := &Searcher{Lexical: Lexical{}, Semantic: commitOnly{indextest.WordCode}}
+	resp, err := s.Search(ctx, Request{Query: "install quasar", Projects: []Source{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := paths_(resp.Results)
+	if len(got) < 2 || got[0] != "README.md" || !slices.Contains(got, "main.go") {
+		t.Errorf("results %v: want README.md (the lexical match) above main.go (a weak commit's file)", got)
+	}
+}
+
+// TestOneListAloneCounts: a mode of one retriever answers even when the
+// intent weighs that retriever at nothing beside others; in hybrid the
+// retriever is not asked.
+func TestOneListAloneCounts(t *testing.T) {
+	e := &indextest.WordEmbedder{Name: "words", ID: "w1", Dims: 64}
+	src := embeddedTree(t, "p", e, semanticFiles)
+	q := "how do I rotate the vault key"
+	if in := mustParse(t, q).Intent; DefaultRanking.Weights[in][ModeSemantic] != 0 {
+		t.Skipf("the %s intent weighs the semantic list above 0 now", in)
+	}
+	s := NewHybridSearcher(models{e: e})
+	resp, err := s.Search(ctx, Request{Query: q, Projects: []Source{src}, Mode: ModeSemantic})
+	if err != nil || resp.Count == 0 || resp.Mode != ModeSemantic {
+		t.Errorf("semantic: %+v %v", resp, err)
+	}
+	resp, err = s.Search(ctx, Request{Query: q, Projects: []Source{src}})
+	if err != nil || resp.Count == 0 || slices.ContainsFunc(resp.Results, func(r Result) bool { return slices.Contains(r.Sources, ModeSemantic) }) {
+		t.Errorf("hybrid: %+v %v", resp, err)
 	}
 }

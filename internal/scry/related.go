@@ -57,11 +57,24 @@ func ProjectPath(root, p string) (string, error) {
 
 // Related lists the files that changed together with file (relative to
 // src's root, or absolute below it), at most limit (clamped like a
-// search's).
-func Related(ctx context.Context, src Source, file string, limit int) (RelatedResponse, error) {
+// search's). A relative file is first read against dir, when dir is given
+// and lies inside the project, and used from there if the index holds it.
+func Related(ctx context.Context, src Source, file, dir string, limit int) (RelatedResponse, error) {
 	rel, err := ProjectPath(src.Root, file)
-	if err != nil {
+	if err != nil && !(dir != "" && !filepath.IsAbs(file)) {
 		return RelatedResponse{}, err
+	}
+	if dir != "" && !filepath.IsAbs(file) && src.Root != "" {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			if inDir, err := ProjectPath(src.Root, filepath.Join(real, file)); err == nil {
+				if ok, err := src.Index.HasFile(ctx, inDir); err == nil && ok {
+					rel = inDir
+				}
+			}
+		}
+	}
+	if rel == "" {
+		return RelatedResponse{}, ErrBadPath
 	}
 	cc, total, err := src.Index.CoChanged(ctx, rel, clampLimit(limit))
 	if errors.Is(err, index.ErrNotIndexed) {

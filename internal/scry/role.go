@@ -39,6 +39,8 @@ var historyDocs = set("changelog", "changes", "history", "news", "releases", "re
 //     e2e, fixtures, …) or named as a test (*_test.go, test_*.py,
 //     *_test.py, *.test.ts, *.spec.js, *Test.java, *_spec.rb, conftest.py,
 //     …) is RoleTest;
+//   - a document under a test directory other than spec is RoleTest (test
+//     data written as text);
 //   - a document under a notes directory (session(s), notes, journal,
 //     worklog, devlog, …), named with a leading date (2024-05-01-…,
 //     20240501-…), or a changelog, is RoleNote;
@@ -48,7 +50,10 @@ func RoleOf(p, kind string) Role {
 	case "commit":
 		return RoleCommit
 	case "doc":
-		if isNote(p) {
+		switch {
+		case inTestDir(p, false):
+			return RoleTest // test data and fixtures written as text
+		case isNote(p):
 			return RoleNote
 		}
 		return RoleDoc
@@ -67,11 +72,20 @@ func dirs(p string) []string {
 	return strings.Split(strings.ToLower(d), "/")
 }
 
-func isTest(p string) bool {
+// inTestDir: under a test directory; spec directories count for code
+// only (a docs/spec/ holds specifications).
+func inTestDir(p string, code bool) bool {
 	for _, d := range dirs(p) {
-		if testDirs[d] {
+		if testDirs[d] && (code || d != "spec" && d != "specs") {
 			return true
 		}
+	}
+	return false
+}
+
+func isTest(p string) bool {
+	if inTestDir(p, true) {
+		return true
 	}
 	base := path.Base(p)
 	lower := strings.ToLower(base)

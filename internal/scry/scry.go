@@ -169,6 +169,25 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 	// fusion needs more than the top few of each list.
 	fetch := min(max(100, 3*limit), 3000)
 	rk := s.ranking()
+	switch {
+	case len(retrievers) == 1 && rk.weight(q.Intent, retrievers[0].Name()) == 0:
+		// The weights weigh lists against each other; one list alone
+		// counts whatever its weight beside others would be.
+		rk = rk.Clone()
+		if rk.Weights[q.Intent] == nil {
+			rk.Weights[q.Intent] = map[string]float64{}
+		}
+		rk.Weights[q.Intent][retrievers[0].Name()] = 1
+	case len(retrievers) > 1:
+		// A retriever weighed at nothing for this intent is not asked.
+		var rs []Retriever
+		for _, r := range retrievers {
+			if rk.weight(q.Intent, r.Name()) > 0 || r.Name() == ModeLexical {
+				rs = append(rs, r)
+			}
+		}
+		retrievers = rs
+	}
 
 	// One goroutine per project, at most Parallel at a time; each runs
 	// the retrievers in turn. All have finished when Wait returns.
@@ -233,7 +252,11 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 	}
 	res := fuse(all, limit, rk, q.Intent)
 	if err := snippets(ctx, req.Projects, res, q); err != nil {
-		return Response{}, err
+		if ctx.Err() != nil {
+			return Response{}, ctx.Err()
+		}
+		// The results stand without their excerpts.
+		notes = append(notes, fmt.Sprintf("excerpts unavailable: %v", err))
 	}
 	return Response{Results: res, Count: len(res), Mode: mode, Degraded: fellBack > 0 || mode != wanted(req.Mode, mode), Notes: notes}, nil
 }
@@ -306,7 +329,7 @@ func retrieveFiles(ctx context.Context, r Retriever, src Source, q Query, n, lim
 
 // snippets replaces each result's snippet with an excerpt of its best
 // chunk around the query's words (stopwords are not searched, so never
-// marked).
+// marked, unless the query is nothing but stopwords).
 func snippets(ctx context.Context, srcs []Source, res []Result, q Query) error {
 	byProject := map[string][]int{}
 	for i, r := range res {
@@ -323,7 +346,7 @@ func snippets(ctx context.Context, srcs []Source, res []Result, q Query) error {
 		}
 		snips, err := src.Index.Snippets(ctx, index.SnippetQuery{IDs: ids, Terms: q.Terms, MarkStart: MarkStart, MarkEnd: MarkEnd})
 		if err != nil {
-			return err
+			return fmt.Errorf("project %s: %w", src.label(), err)
 		}
 		for _, i := range idx {
 			res[i].Snippet = snips[res[i].chunkID]
