@@ -39,8 +39,6 @@ func knobs() []knob {
 		func(c config) float64 { return float64(c.rk.ExpandCommits) }, func(c config, v float64) { c.rk.ExpandCommits = int(v) }})
 	ks = append(ks, knob{"Decay", []float64{0, 0.25, 0.5, 0.75, 1},
 		func(c config) float64 { return c.rk.Decay }, func(c config, v float64) { c.rk.Decay = v }})
-	ks = append(ks, knob{"Depth", []float64{0, 0.1, 0.25, 0.5},
-		func(c config) float64 { return c.rk.Depth }, func(c config, v float64) { c.rk.Depth = v }})
 	for _, in := range scry.Intents {
 		for _, list := range []string{scry.ModeSemantic, scry.ModeHistory} {
 			ks = append(ks, knob{fmt.Sprintf("weight %s %s", in, list), []float64{0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2},

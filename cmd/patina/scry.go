@@ -208,16 +208,21 @@ func runRelated(req knowledge.RelatedRequest, mother string, asJSON bool) error 
 	return nil
 }
 
-// printRelated writes one line per co-changed file: its path, how many of
-// the commits that touched the asked-for file touched it too, and the
-// newest of them.
-func printRelated(w io.Writer, resp scry.RelatedResponse, color bool) {
-	style := func(code, s string) string {
+// styler wraps text in an ANSI style when color is on.
+func styler(color bool) func(code, s string) string {
+	return func(code, s string) string {
 		if !color {
 			return s
 		}
 		return code + s + ansiReset
 	}
+}
+
+// printRelated writes one line per co-changed file: its path, how many of
+// the commits that touched the asked-for file touched it too, and the
+// newest of them.
+func printRelated(w io.Writer, resp scry.RelatedResponse, color bool) {
+	style := styler(color)
 	for _, r := range resp.Results {
 		short := r.Last.Hash
 		if len(short) > 7 {
@@ -270,12 +275,7 @@ func printResults(w io.Writer, resp scry.Response, color bool) {
 			multi = true
 		}
 	}
-	style := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return code + s + ansiReset
-	}
+	style := styler(color)
 	for _, r := range resp.Results {
 		loc := printable(r.Path)
 		if r.Kind != "commit" && r.StartLine > 0 {

@@ -88,11 +88,7 @@ func (db *DB) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) 
 	if limit <= 0 {
 		limit = 10
 	}
-	tokens := q.SnippetTokens
-	if tokens <= 0 {
-		tokens = 24
-	}
-	tokens = min(tokens, 64)
+	tokens := snippetTokens(q.SnippetTokens)
 	var hits []Hit
 	if phrases := ftsMatch(q.Phrases, false); phrases != "" {
 		exact, err := db.searchFTS(ctx, "("+match+") AND names : ("+phrases+")", q, tokens, limit)
@@ -190,10 +186,7 @@ func (db *DB) Snippets(ctx context.Context, q SnippetQuery) (map[int64]string, e
 	if len(q.IDs) == 0 {
 		return out, nil
 	}
-	tokens := q.Tokens
-	if tokens <= 0 {
-		tokens = 24
-	}
+	tokens := snippetTokens(q.Tokens)
 	chars := q.Chars
 	if chars <= 0 {
 		chars = 240
@@ -240,6 +233,15 @@ func (db *DB) Snippets(ctx context.Context, q SnippetQuery) (map[int64]string, e
 		}
 	}
 	return out, nil
+}
+
+// snippetTokens is an excerpt's length around matches: n tokens, 24 by
+// default, at most 64.
+func snippetTokens(n int) int {
+	if n <= 0 {
+		return 24
+	}
+	return min(n, 64)
 }
 
 func searchErr(ctx context.Context, db *DB, err error) error {

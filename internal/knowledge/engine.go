@@ -157,8 +157,11 @@ type RelatedRequest struct {
 
 // Related runs req. Input problems are InputErrors (or scry's).
 func (e *Engine) Related(ctx context.Context, req RelatedRequest) (scry.RelatedResponse, error) {
-	if req.Path == "" {
+	switch {
+	case req.Path == "":
 		return scry.RelatedResponse{}, &InputError{"path is required: the file whose co-changes to list"}
+	case req.Dir != "" && !filepath.IsAbs(req.Dir):
+		return scry.RelatedResponse{}, &InputError{"dir must be an absolute path"}
 	}
 	sel, err := selection(req.Project, false, req.Cwd)
 	if err != nil {
@@ -167,9 +170,6 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) (scry.RelatedR
 	srcs, notes, err := e.catalog.Sources(sel)
 	if err != nil {
 		return scry.RelatedResponse{}, selectionError(err, Request{Project: req.Project})
-	}
-	if req.Dir != "" && !filepath.IsAbs(req.Dir) {
-		return scry.RelatedResponse{}, &InputError{"dir must be an absolute path"}
 	}
 	resp, err := scry.Related(ctx, srcs[0], req.Path, req.Dir, req.Limit)
 	if err != nil {

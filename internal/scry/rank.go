@@ -51,9 +51,6 @@ type Ranking struct {
 	ExpandCommits int
 	// MaxExpand: a commit touching more files than this ranks none.
 	MaxExpand int
-	// Depth is how much a file's further chunks in one list add, as a
-	// share of what they would score as files of their own.
-	Depth float64
 }
 
 // DefaultRanking is the ranking scry uses.
@@ -77,7 +74,6 @@ var DefaultRanking = Ranking{
 	Decay:         0.5,
 	ExpandCommits: 1,
 	MaxExpand:     50,
-	Depth:         0,
 }
 
 func (r *Ranking) weight(in Intent, list string) float64 {
@@ -239,9 +235,8 @@ func fuse(lists []ranked, limit int, rk *Ranking, in Intent) []Result {
 				groups[k] = g
 				all = append(all, g)
 			}
-			r, seen := rankOf[h.Path]
-			if !seen {
-				r = len(rankOf) + 1
+			if _, seen := rankOf[h.Path]; !seen {
+				r := len(rankOf) + 1
 				rankOf[h.Path] = r
 				c := w / (rk.K + float64(r))
 				if l.strength != nil {
@@ -250,8 +245,6 @@ func fuse(lists []ranked, limit int, rk *Ranking, in Intent) []Result {
 				g.score += c
 				g.sources = append(g.sources, l.retriever)
 				g.ranks[l.retriever] = r
-			} else if rk.Depth > 0 {
-				g.score += rk.Depth * w / (rk.K + float64(i+1))
 			}
 			g.raw = max(g.raw, h.Score)
 			if l.retriever == ModeHistory {
@@ -333,7 +326,6 @@ func resultOf(project string, h index.Hit) Result {
 		StartLine: h.StartLine,
 		EndLine:   h.EndLine,
 		Snippet:   h.Snippet,
-		Ranks:     map[string]int{},
 		chunkID:   h.ChunkID,
 	}
 }

@@ -61,20 +61,11 @@ func ProjectPath(root, p string) (string, error) {
 // and lies inside the project, and used from there if the index holds it.
 func Related(ctx context.Context, src Source, file, dir string, limit int) (RelatedResponse, error) {
 	rel, err := ProjectPath(src.Root, file)
-	if err != nil && !(dir != "" && !filepath.IsAbs(file)) {
+	if inDir, ok := indexedIn(ctx, src, dir, file); ok {
+		rel, err = inDir, nil
+	}
+	if err != nil {
 		return RelatedResponse{}, err
-	}
-	if dir != "" && !filepath.IsAbs(file) && src.Root != "" {
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			if inDir, err := ProjectPath(src.Root, filepath.Join(real, file)); err == nil {
-				if ok, err := src.Index.HasFile(ctx, inDir); err == nil && ok {
-					rel = inDir
-				}
-			}
-		}
-	}
-	if rel == "" {
-		return RelatedResponse{}, ErrBadPath
 	}
 	cc, total, err := src.Index.CoChanged(ctx, rel, clampLimit(limit))
 	if errors.Is(err, index.ErrNotIndexed) {
@@ -97,4 +88,23 @@ func Related(ctx context.Context, src Source, file, dir string, limit int) (Rela
 		resp.Notes = append(resp.Notes, "every commit that touched "+rel+" touched it alone")
 	}
 	return resp, nil
+}
+
+// indexedIn is file read against dir (a directory inside the project,
+// symlinks resolved) as a project path, when file is relative and the
+// index holds it there.
+func indexedIn(ctx context.Context, src Source, dir, file string) (string, bool) {
+	if dir == "" || src.Root == "" || filepath.IsAbs(file) {
+		return "", false
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", false
+	}
+	rel, err := ProjectPath(src.Root, filepath.Join(real, file))
+	if err != nil {
+		return "", false
+	}
+	ok, err := src.Index.HasFile(ctx, rel)
+	return rel, err == nil && ok
 }

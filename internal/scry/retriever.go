@@ -46,8 +46,6 @@ func (l Lexical) Retrieve(ctx context.Context, src Source, q Query, limit int) (
 		Phrases:       phrases,
 		ColumnWeights: l.ColumnWeights,
 		Limit:         limit,
-		NoSnippets:    true,
-		MarkStart:     MarkStart,
-		MarkEnd:       MarkEnd,
+		NoSnippets:    true, // Search asks for the kept results' excerpts
 	})
 }
