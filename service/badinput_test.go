@@ -416,6 +416,13 @@ func biUnixCases() []biCase {
 		{name: "CORS preflight", raw: biReq("OPTIONS", "/test/echo", "Origin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n"), want: []int{403}},
 		{name: "Origin on a POST with a body", raw: biPost("/test/echo", small, "Origin: http://evil.example\r\n"), want: []int{403}},
 		{name: "Origin on an unknown path", raw: biGet("/nope", "Origin: http://evil.example\r\n"), want: []int{403}},
+		// The header's presence counts, whatever its value and however many.
+		{name: "empty Origin", raw: biGet("/health", "Origin:\r\n"), want: []int{403}},
+		{name: "Origin of spaces", raw: biGet("/health", "Origin:   \r\n"), want: []int{403}},
+		{name: "empty Origin then a real one", raw: biGet("/health", "Origin:\r\nOrigin: http://evil.example\r\n"), want: []int{403}},
+		{name: "empty Referer", raw: biGet("/health", "Referer:\r\n"), want: []int{403}},
+		{name: "empty Referer then a real one", raw: biPost("/test/echo", small, "Referer:\r\nReferer: http://evil.example/\r\n"), want: []int{403}},
+		{name: "lower-case empty origin", raw: biGet("/health", "origin:\r\n"), want: []int{403}},
 
 		// Over TCP: Host rules.
 		{name: "tcp: foreign Host evil.example:PORT", tcp: true, raw: "GET /health HTTP/1.1\r\nHost: evil.example:{PORT}\r\n\r\n", want: []int{403}},
@@ -433,6 +440,8 @@ func biUnixCases() []biCase {
 		{name: "tcp: absolute-form URI naming the listener", tcp: true, raw: "GET http://{HOST}/health HTTP/1.1\r\nHost: {HOST}\r\n\r\n", want: []int{200}},
 		{name: "tcp: Origin with the right token", tcp: true, raw: biPost("/test/echo", small, biAuth, "Origin: http://127.0.0.1:{PORT}\r\n"), want: []int{403}},
 		{name: "tcp: Referer", tcp: true, raw: biGet("/health", "Referer: http://{HOST}/\r\n"), want: []int{403}},
+		{name: "tcp: empty Origin with the right token", tcp: true, raw: biPost("/test/echo", small, biAuth, "Origin:\r\n"), want: []int{403}},
+		{name: "tcp: empty Referer", tcp: true, raw: biGet("/health", "Referer:\r\n"), want: []int{403}},
 
 		// Over TCP: the token.
 		{name: "tcp: no token on a protected path", tcp: true, raw: biPost("/test/echo", small), want: []int{401}, check: biHeaderContains("WWW-Authenticate", "Bearer")},

@@ -245,7 +245,12 @@ const versionHeader = "Patina-Version"
 // get in, a network listener only answers to its own Host, and a local peer
 // must be us (or root).
 func (s *Server) admit(r *http.Request, peer Peer) (int, string) {
-	if r.Header.Get("Origin") != "" || r.Header.Get("Referer") != "" {
+	// Presence is what counts: an empty Origin is still a browser's (or
+	// one pretending), and Get would read "" for it.
+	if _, ok := r.Header["Origin"]; ok {
+		return http.StatusForbidden, "browser requests are refused (Origin or Referer present)"
+	}
+	if _, ok := r.Header["Referer"]; ok {
 		return http.StatusForbidden, "browser requests are refused (Origin or Referer present)"
 	}
 	if peer.Network {
