@@ -6,12 +6,15 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -41,6 +44,7 @@ type Config struct {
 	ReadHeaderTimeout time.Duration // default 5s
 	ReadTimeout       time.Duration // whole request incl. body; default 30s
 	WriteTimeout      time.Duration // default QueryTimeout + 10s
+	WriteWait         time.Duration // to write an answer once it is ready; default 10s
 	ConnIdleTimeout   time.Duration // keep-alive idle; default 60s
 
 	// TokenPath is the bearer-token file for network listeners.
@@ -74,6 +78,9 @@ func (c *Config) defaults() {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = c.QueryTimeout + 10*time.Second
+	}
+	if c.WriteWait <= 0 {
+		c.WriteWait = 10 * time.Second
 	}
 	if c.ConnIdleTimeout <= 0 {
 		c.ConnIdleTimeout = 60 * time.Second
@@ -175,10 +182,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(rec, http.StatusInternalServerError, "internal error")
 			}
 		}
+		rec.flush()
 		s.lastActive.Store(time.Now().UnixNano())
 		s.inflight.Add(-1)
+		ms := float64(time.Since(begin).Microseconds()) / 1000
+		if rec.writeErr != nil {
+			// Not a 200 the client got: say what happened to it.
+			s.log.Warn("response not delivered", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"ms", ms, "listener", peer.Listener, "uid", peer.UID, "reason", writeFailure(rec.writeErr))
+			return
+		}
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"ms", float64(time.Since(begin).Microseconds())/1000, "listener", peer.Listener, "uid", peer.UID)
+			"ms", ms, "listener", peer.Listener, "uid", peer.UID)
 	}()
 	w = rec
 	w.Header().Set(versionHeader, buildinfo.Version)
@@ -210,22 +225,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 
-	ctx := r.Context()
+	var v any
+	var err error
 	if rt.Bounded {
-		if !s.gate.acquire(ctx) {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "daemon busy: all query slots are in use, retry shortly")
-			return
+		// The body is read (and capped) before a slot is taken: a client
+		// sending it a byte a second must hold a connection, not a slot.
+		if err = bufferBody(r); err == nil {
+			v, err = s.runBounded(rt, r, peer)
 		}
-		defer s.gate.release()
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.QueryTimeout)
-		defer cancel()
+		if errors.Is(err, errBusy) {
+			w.Header().Set("Retry-After", "1")
+		}
+	} else {
+		v, err = rt.Handler(r.Context(), &Request{Request: r, Peer: peer})
 	}
-	v, err := rt.Handler(ctx, &Request{Request: r.WithContext(ctx), Peer: peer})
-	if err == nil && rt.Bounded && ctx.Err() != nil {
-		err = ctx.Err() // finished, but past the deadline: the caller was promised 504
-	}
+	// The slot is free by now; the answer gets its own write deadline, so
+	// a client that never reads costs a connection for WriteWait at most.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
 	if err != nil {
 		status, msg := statusOf(err)
 		if status == http.StatusInternalServerError {
@@ -235,6 +251,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// errBusy is a bounded request that found no free slot within GateWait.
+var errBusy = Errorf(http.StatusServiceUnavailable, "daemon busy: all query slots are in use, retry shortly")
+
+// runBounded runs a handler in a gate slot under the query deadline, and
+// gives the slot back as soon as the handler returns (or panics), before
+// anything is written.
+func (s *Server) runBounded(rt Route, r *http.Request, peer Peer) (any, error) {
+	ctx := r.Context()
+	if !s.gate.acquire(ctx) {
+		return nil, errBusy
+	}
+	defer s.gate.release()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
+	defer cancel()
+	v, err := rt.Handler(ctx, &Request{Request: r.WithContext(ctx), Peer: peer})
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // finished, but past the deadline: the caller was promised 504
+	}
+	return v, err
+}
+
+// bufferBody reads the whole (capped) body into memory, so the handler's
+// reads cannot block on the client.
+func bufferBody(r *http.Request) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
 }
 
 // versionHeader carries the daemon's version on every response so clients
@@ -304,12 +352,33 @@ func (s *Server) tokenValid(r *http.Request) bool {
 	return s.tokens.Valid([]byte(strings.TrimSpace(h[len(prefix):])))
 }
 
-// statusRecorder remembers the status for the request log and whether a
-// response was started (so a panic after writing does not write twice).
+// statusRecorder remembers the status for the request log, whether a
+// response was started (so a panic after writing does not write twice),
+// and whether writing it failed.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status   int
+	wrote    bool
+	writeErr error
+}
+
+// Unwrap lets http.ResponseController reach the connection's deadlines.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// flush pushes out what is buffered, so a failed write is seen here rather
+// than lost inside net/http after the log line says it was sent.
+func (r *statusRecorder) flush() {
+	if r.wrote && r.writeErr == nil {
+		r.writeErr = http.NewResponseController(r.ResponseWriter).Flush()
+	}
+}
+
+// writeFailure names why a response was not delivered, for the log.
+func writeFailure(err error) string {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return "write deadline passed: the client stopped reading"
+	}
+	return "connection closed before the response was written"
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -323,5 +392,9 @@ func (r *statusRecorder) Write(p []byte) (int, error) {
 	if !r.wrote {
 		r.WriteHeader(http.StatusOK)
 	}
-	return r.ResponseWriter.Write(p)
+	n, err := r.ResponseWriter.Write(p)
+	if err != nil && r.writeErr == nil {
+		r.writeErr = err
+	}
+	return n, err
 }
