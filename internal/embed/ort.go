@@ -5,6 +5,7 @@ package embed
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -42,13 +43,31 @@ func startRuntime() error {
 		return unavailablef("onnx runtime: %s is already loaded in this process, cannot switch to %s", ortLoaded, path)
 	}
 	ort.SetSharedLibraryPath(load)
+	// Read when the environment is created: see disableTelemetry.
+	os.Setenv(disableTelemetry, "1")
 	// Fatal only: every error comes back to the caller, who reports it once.
 	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
+		return unavailablef("onnx runtime: %s: %s", path, oneLine(err))
+	}
+	// Too late to stop the uploader's files, but it stops the events of a
+	// runtime ($PATINA_ORT_LIB) that ignores the variable.
+	if err := ort.DisableTelemetry(); err != nil {
+		ort.DestroyEnvironment()
 		return unavailablef("onnx runtime: %s: %s", path, oneLine(err))
 	}
 	ortLoaded = path
 	return nil
 }
+
+// disableTelemetry keeps ONNX Runtime's telemetry uploader (Microsoft's
+// 1DS client, on by default in the official POSIX builds since 1.29) from
+// starting. Started, 1.30.0 writes ~/.cache/Microsoft/DeveloperTools/
+// .onnxruntime/{deviceid,onnxruntime.db*}, $TMPDIR/.ses and an empty
+// $TMPDIR/mat-debug-PID.log in every process that loads the runtime, and
+// queues usage events for upload. The runtime reads the variable once, as
+// its environment is created, so it is set in our own environment: the
+// children of a process that embeds (git) inherit it, to no effect.
+const disableTelemetry = "ORT_DISABLE_TELEMETRY"
 
 // openSession starts the runtime and loads the graph for m's family. pad is
 // the id BERT pads batches with.
