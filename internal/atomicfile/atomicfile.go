@@ -5,7 +5,9 @@
 // existing file (for key exports, where clobbering would lose a key). Both
 // write a temp file in the same directory, fsync it, and only then make it
 // visible under the final name, so a crash at any point leaves the old file
-// (or nothing) plus at worst a stray ".NAME.tmp-*" file, never a torn one.
+// (or nothing) plus at worst a stray ".NAME.tmp-*" file, never a torn one;
+// a later write of the same file removes such strays once they are stale
+// (sweep.go).
 package atomicfile
 
 import (
@@ -46,7 +48,8 @@ func Create(path string, data []byte, perm os.FileMode) error {
 // path (rename to replace, link to create).
 func write(path string, data []byte, perm os.FileMode, publish func(tmp, path string) error) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	sweepStale(dir, filepath.Base(path))
+	f, err := os.CreateTemp(dir, tempPrefix(filepath.Base(path))+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -187,7 +187,7 @@ const childEnv = "PATINA_ATOMICFILE_TEST_CHILD"
 // A real crash: a child process saving a new vault is SIGKILLed while its
 // temp file is complete but not yet renamed. The previous vault must still
 // decrypt to its previous value; only a stray temp file is left, which the
-// next save does not mind.
+// next save does not mind, and which a save once it is stale removes.
 func TestKilledWriterLeavesPreviousVault(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -266,6 +266,16 @@ func TestKilledWriterLeavesPreviousVault(t *testing.T) {
 	if b, _ := again.Get("api-key"); string(b) != "sk-after-crash" {
 		t.Fatal("save after the crash did not take")
 	}
+	// Fresh, the stray looks like a live writer's and stays; a minute
+	// later the next save sweeps it.
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatalf("a fresh temp file was swept: %v", err)
+	}
+	backdate(t, tmp, 2*time.Minute)
+	if err := again.Save([]age.Recipient{id.Recipient()}); err != nil {
+		t.Fatal(err)
+	}
+	onlyFiles(t, dir, "vault.age")
 }
 
 // TestKilledWriterChild is the child half of the test above: it saves a new
