@@ -120,8 +120,20 @@ var ErrIndexSymlink = errors.New("index path goes through a symlink")
 // crafted database), so Patina reads and writes an index only at its real
 // place under the canonical project root. A missing component is fine.
 func CheckProjectIndex(project string) error {
+	return checkNoSymlinks(project, ".patina", "local", "index.db")
+}
+
+// CheckProjectIndexDir is CheckProjectIndex for the directories only
+// (.patina and .patina/local): a symlink at index.db itself is a damaged
+// index, which a scrape replaces with a real file.
+func CheckProjectIndexDir(project string) error {
+	return checkNoSymlinks(project, ".patina", "local")
+}
+
+// checkNoSymlinks checks that no component of project/names... is a symlink.
+func checkNoSymlinks(project string, names ...string) error {
 	p := project
-	for _, name := range []string{".patina", "local", "index.db"} {
+	for _, name := range names {
 		p = filepath.Join(p, name)
 		fi, err := os.Lstat(p)
 		if errors.Is(err, os.ErrNotExist) {

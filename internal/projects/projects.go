@@ -50,7 +50,8 @@ const (
 	StatusMissing Status = "missing"  // the directory does not exist or is not a directory
 	StatusMoved   Status = "moved"    // the path resolves somewhere other than what was registered
 	StatusNoIndex Status = "no_index" // the directory has no index yet
-	StatusInvalid Status = "invalid"  // a bad name, a duplicate, a relative path, or a symlinked index path
+	StatusDamaged Status = "damaged"  // a directory, a symlink or another non-file in the index's place
+	StatusInvalid Status = "invalid"  // a bad name, a duplicate, a relative path, or a symlinked .patina or .patina/local
 )
 
 // Project is one registry entry, with its state as of the last read.
@@ -245,11 +246,19 @@ func check(e fileEntry) Project {
 	if err != nil || !fi.IsDir() {
 		return bad(StatusMissing, "%s is not a directory", e.Path)
 	}
-	if err := paths.CheckProjectIndex(canon); err != nil {
+	if err := paths.CheckProjectIndexDir(canon); err != nil {
 		return bad(StatusInvalid, "%v; patina does not follow symlinks inside a project's .patina", err)
 	}
-	if fi, err := os.Stat(p.Index); err != nil || !fi.Mode().IsRegular() {
+	// What is in the index's place is checked without following it; a
+	// scrape replaces anything that is not a file (see index.Scrape).
+	fi, err = os.Lstat(p.Index)
+	switch {
+	case err != nil:
 		return bad(StatusNoIndex, "no index at %s (run patina scrape %s)", p.Index, e.Path)
+	case fi.Mode()&os.ModeSymlink != 0:
+		return bad(StatusDamaged, "%v: %s is a symlink, not an index (patina scrape --rebuild %s replaces it, leaving its target alone)", paths.ErrIndexSymlink, p.Index, e.Path)
+	case !fi.Mode().IsRegular():
+		return bad(StatusDamaged, "%s is not a file (patina scrape --rebuild %s moves it aside and rebuilds the index)", p.Index, e.Path)
 	}
 	if real, err := filepath.EvalSymlinks(p.Index); err != nil {
 		return bad(StatusInvalid, "index %s: %v", p.Index, err)
@@ -280,9 +289,12 @@ func (r *Registry) Resolve(name string) (Project, error) {
 	return Project{}, fmt.Errorf("%w: %q", ErrNotFound, name)
 }
 
-// ResolveDir finds the registered project holding dir: the usable project
-// whose directory is dir or its nearest ancestor. It never returns a
-// project that is not registered, whatever dir is.
+// ResolveDir finds the registered project holding dir: the one whose
+// directory is dir or its nearest ancestor. A project registered there
+// whose index is missing or damaged is an *UnusableError, as from
+// Resolve: it is this directory's project, and the error says how to make
+// it usable. It never returns a project that is not registered, whatever
+// dir is.
 func (r *Registry) ResolveDir(dir string) (Project, error) {
 	canon, err := canonicalDir(dir)
 	if err != nil {
@@ -294,12 +306,16 @@ func (r *Registry) ResolveDir(dir string) (Project, error) {
 	}
 	var best Project
 	for _, p := range ps {
-		if p.OK() && within(canon, p.Path) && len(p.Path) > len(best.Path) {
+		holds := p.OK() || p.Status == StatusNoIndex || p.Status == StatusDamaged
+		if holds && within(canon, p.Path) && len(p.Path) > len(best.Path) {
 			best = p
 		}
 	}
-	if best.Name == "" {
+	switch {
+	case best.Name == "":
 		return Project{}, fmt.Errorf("%w: %s is in no registered project", ErrNotFound, canon)
+	case !best.OK():
+		return best, &UnusableError{Project: best}
 	}
 	return best, nil
 }

@@ -382,14 +382,21 @@ func TestSymlinkedIndexPath(t *testing.T) {
 			reg := New(filepath.Join(base, tc.name+".toml"))
 			p, _, err := reg.Add(dir, "p")
 			must(t, err)
-			if p.Status != StatusInvalid || !strings.Contains(p.Problem, "symlink") {
+			// A symlink at index.db itself is a damaged index, which a
+			// scrape replaces; a symlinked directory above it is refused.
+			want := StatusInvalid
+			if tc.link == ".patina/local/index.db" {
+				want = StatusDamaged
+			}
+			if p.Status != want || !strings.Contains(p.Problem, "symlink") {
 				t.Errorf("status %s, problem %q", p.Status, p.Problem)
 			}
 			var ue *UnusableError
 			if _, err := reg.Resolve("p"); !errors.As(err, &ue) {
 				t.Errorf("resolve: %v", err)
 			}
-			if _, err := reg.ResolveDir(dir); !errors.Is(err, ErrNotFound) {
+			_, err = reg.ResolveDir(dir)
+			if want == StatusInvalid && !errors.Is(err, ErrNotFound) || want == StatusDamaged && !errors.As(err, &ue) {
 				t.Errorf("resolve dir: %v", err)
 			}
 			// The project it points into is fine on its own.
@@ -398,5 +405,35 @@ func TestSymlinkedIndexPath(t *testing.T) {
 				t.Errorf("the real project: %+v %v", p, err)
 			}
 		})
+	}
+}
+
+// TestResolveDirUnindexed: inside a registered project whose index was
+// deleted, or has a directory in its place, ResolveDir names that project
+// as unusable (and why), never "in no registered project".
+func TestResolveDirUnindexed(t *testing.T) {
+	base := tempDir(t)
+	dir := project(t, base, "p", false)
+	reg := New(filepath.Join(base, "projects.toml"))
+	_, _, err := reg.Add(dir, "p")
+	must(t, err)
+	sub := filepath.Join(dir, "sub")
+	must(t, os.MkdirAll(sub, 0o755))
+	idx := paths.ProjectIndex(dir)
+	for _, tc := range []struct {
+		name   string
+		spoil  func()
+		status Status
+		want   string
+	}{
+		{"deleted", func() { must(t, os.Remove(idx)) }, StatusNoIndex, "no index at " + idx},
+		{"directory", func() { must(t, os.Mkdir(idx, 0o700)) }, StatusDamaged, "is not a file"},
+	} {
+		tc.spoil()
+		_, err := reg.ResolveDir(sub)
+		var ue *UnusableError
+		if !errors.As(err, &ue) || ue.Project.Name != "p" || ue.Project.Status != tc.status || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: ResolveDir = %v", tc.name, err)
+		}
 	}
 }
