@@ -80,24 +80,22 @@ func Open(path string) (*DB, error) {
 	}
 	if err := db.migrate(context.Background()); err != nil {
 		db.Close()
-		return nil, err
+		return nil, db.Diagnose(err)
 	}
 	return db, nil
 }
 
 // OpenReadOnly opens an existing index for queries only. It never creates
-// or migrates anything: a missing file is ErrNoIndex, and a schema version
-// other than SchemaVersion is ErrSchema.
+// or migrates anything, nor follows a symlink: a missing file is
+// ErrNoIndex, one that is not a sound database a *DamagedError (see
+// Inspect), and a schema version other than SchemaVersion is ErrSchema.
 func OpenReadOnly(path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	if _, err := os.Stat(abs); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNoIndex, abs)
-		}
-		return nil, fmt.Errorf("index: %w", err)
+	if err := Inspect(abs); err != nil {
+		return nil, err
 	}
 	db, err := open(abs, true)
 	if err != nil {
@@ -140,9 +138,10 @@ func open(abs string, readOnly bool) (*DB, error) {
 	s.SetMaxOpenConns(n)
 	s.SetMaxIdleConns(n)
 	db := &DB{sql: s, path: abs, readOnly: readOnly}
+	// The first query connects: a damaged file fails here.
 	if err := db.checkFTS5(); err != nil {
 		s.Close()
-		return nil, err
+		return nil, db.Diagnose(err)
 	}
 	return db, nil
 }
@@ -162,7 +161,7 @@ func (db *DB) checkFTS5() error {
 func (db *DB) userVersion(ctx context.Context) (int, error) {
 	var v int
 	if err := db.sql.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("index: %s: %w", db.path, err)
+		return 0, db.Diagnose(fmt.Errorf("index: %s: %w", db.path, err))
 	}
 	return v, nil
 }

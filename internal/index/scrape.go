@@ -62,6 +62,13 @@ type ScrapeOptions struct {
 	// Progress, if set, is called from the scraping goroutine after each
 	// batch, and once at the start of each phase.
 	Progress func(Progress)
+	// Rebuild builds the index afresh from the files, whatever the state
+	// of the one in place (Scrape only; see rebuild). Scrape rebuilds an
+	// index it finds damaged even without it.
+	Rebuild bool
+	// Damaged, if set, is called when Scrape finds the index damaged,
+	// before it starts rebuilding it.
+	Damaged func(*DamagedError)
 }
 
 // Progress reports a running scrape.
@@ -91,33 +98,79 @@ type Summary struct {
 	EmbeddingModel string         `json:"embedding_model,omitempty"` // set when the scrape embedded
 	// Writes is the number of write transactions committed: 0 on a scrape
 	// of an unchanged tree.
-	Writes     int           `json:"write_transactions"`
-	Notes      []string      `json:"notes,omitempty"`
+	Writes int `json:"write_transactions"`
+	// Rebuilt is set when the index was built afresh: asked for, or the
+	// old one was damaged (Damaged says how). SetAside is where a damaged
+	// file or directory was moved (a symlink is only removed).
+	Rebuilt  bool     `json:"rebuilt,omitempty"`
+	Damaged  string   `json:"damaged,omitempty"`
+	SetAside string   `json:"set_aside,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+	// Duration is how long the scrape took.
 	Duration   time.Duration `json:"-"`
 	DurationMS int64         `json:"duration_ms"`
 }
 
 // Scrape indexes the project at root into its own index,
-// paths.ProjectIndex(root), creating it if needed. It refuses an index
-// path that goes through a symlink (see paths.CheckProjectIndex). See
-// DB.Scrape.
+// paths.ProjectIndex(root), creating it if needed. It refuses a .patina or
+// .patina/local that is a symlink (see paths.CheckProjectIndexDir).
+//
+// It first checks the index in place (Verify): one that is damaged (a
+// symlink or a directory in its place included) is rebuilt from the files
+// as ScrapeOptions.Rebuild asks for, and so is one that a scrape finds
+// damaged part-way. See DB.Scrape and rebuild.
 func Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, error) {
 	canon, err := canonicalRoot(root)
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := paths.CheckProjectIndex(canon); err != nil {
+	if err := paths.CheckProjectIndexDir(canon); err != nil {
 		return Summary{}, fmt.Errorf("scrape: %w; remove the symlink (patina writes an index only inside the project)", err)
 	}
-	db, err := Open(paths.ProjectIndex(canon))
+	path := paths.ProjectIndex(canon)
+	if err := ensureDir(filepath.Dir(path)); err != nil {
+		return Summary{}, err
+	}
+	// Checked, rebuilt and scraped under the one lock: nobody else is
+	// writing, so what Verify finds is the scrape's to repair.
+	unlock, err := lockScrape(path + ".scrape-lock")
 	if err != nil {
 		return Summary{}, err
 	}
-	sum, err := db.Scrape(ctx, canon, opts)
+	defer unlock()
+	sweepRebuilds(path)
+
+	var dmg *DamagedError
+	switch err := Verify(ctx, path); {
+	case err == nil || errors.Is(err, ErrNoIndex):
+	case errors.As(err, &dmg):
+	default:
+		return Summary{}, err
+	}
+	if dmg == nil && !opts.Rebuild {
+		sum, err := scrapeAt(ctx, canon, path, opts)
+		if !errors.As(err, &dmg) || ctx.Err() != nil {
+			return sum, err
+		}
+	}
+	if dmg != nil && opts.Damaged != nil {
+		opts.Damaged(dmg)
+	}
+	return rebuild(ctx, canon, path, dmg, opts)
+}
+
+// scrapeAt opens the index at path and scrapes root into it; the caller
+// holds the scrape lock.
+func scrapeAt(ctx context.Context, root, path string, opts ScrapeOptions) (Summary, error) {
+	db, err := Open(path)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum, err := db.scrape(ctx, root, opts)
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("index: close: %w", cerr)
 	}
-	return sum, err
+	return sum, db.Diagnose(err)
 }
 
 // canonicalRoot resolves root the way the kernel would (absolute without
@@ -169,7 +222,20 @@ func canonicalRoot(root string) (string, error) {
 // usable; the next scrape finishes the job. A scrape of an unchanged tree
 // writes nothing. On cancellation Scrape returns the partial summary and
 // ctx.Err().
-func (db *DB) Scrape(ctx context.Context, root string, opts ScrapeOptions) (sum Summary, err error) {
+func (db *DB) Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, error) {
+	// One scrape per index at a time: a scrape plans from a snapshot of
+	// the files table and assumes it is the only writer.
+	unlock, err := lockScrape(db.path + ".scrape-lock")
+	if err != nil {
+		return Summary{}, err
+	}
+	defer unlock()
+	return db.scrape(ctx, root, opts)
+}
+
+// scrape is Scrape with the lock already held. It ignores opts.Rebuild
+// and opts.Damaged, which only the package-level Scrape acts on.
+func (db *DB) scrape(ctx context.Context, root string, opts ScrapeOptions) (sum Summary, err error) {
 	start := time.Now()
 	defer func() {
 		sum.Duration = time.Since(start)
@@ -182,13 +248,6 @@ func (db *DB) Scrape(ctx context.Context, root string, opts ScrapeOptions) (sum 
 	if err != nil {
 		return sum, err
 	}
-	// One scrape per index at a time: a scrape plans from a snapshot of
-	// the files table and assumes it is the only writer.
-	unlock, err := lockScrape(db.path + ".scrape-lock")
-	if err != nil {
-		return sum, err
-	}
-	defer unlock()
 	opts = opts.withDefaults()
 	sum.Root, sum.Index = root, db.path
 	s := &scraper{db: db, root: root, opts: opts, sum: &sum, now: start}

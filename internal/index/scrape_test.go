@@ -570,7 +570,9 @@ func TestScrapeExclusive(t *testing.T) {
 }
 
 // TestScrapeRefusesSymlinkedIndex: neither Scrape nor Open writes an
-// index through a symlinked .patina, .patina/local or index.db.
+// index through a symlinked .patina, .patina/local or index.db. Scrape
+// refuses the first two; a symlink at index.db it removes (the link, not
+// its target) and builds a real index in its place.
 func TestScrapeRefusesSymlinkedIndex(t *testing.T) {
 	victim := t.TempDir()
 	indextest.WriteFiles(t, victim, map[string]string{"a.md": "# A\n\nvictimword\n"})
@@ -590,10 +592,6 @@ func TestScrapeRefusesSymlinkedIndex(t *testing.T) {
 			link := filepath.Join(root, filepath.FromSlash(tc.link))
 			must(t, os.MkdirAll(filepath.Dir(link), 0o700))
 			must(t, os.Symlink(tc.target, link))
-			_, err := Scrape(ctx, root, ScrapeOptions{})
-			if !errors.Is(err, paths.ErrIndexSymlink) || !strings.Contains(err.Error(), "symlink") {
-				t.Errorf("scrape through a symlink: %v", err)
-			}
 			if tc.name != "dot-patina" {
 				db, err := Open(paths.ProjectIndex(root))
 				if err == nil {
@@ -602,6 +600,14 @@ func TestScrapeRefusesSymlinkedIndex(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), "symlink") {
 					t.Errorf("open through a symlink: %v", err)
 				}
+			}
+			sum, err := Scrape(ctx, root, ScrapeOptions{})
+			if tc.name == "index" {
+				if fi, lerr := os.Lstat(link); err != nil || !sum.Rebuilt || lerr != nil || !fi.Mode().IsRegular() {
+					t.Errorf("scrape over a symlinked index.db: %+v %v", sum, err)
+				}
+			} else if !errors.Is(err, paths.ErrIndexSymlink) || !strings.Contains(err.Error(), "symlink") {
+				t.Errorf("scrape through a symlink: %v", err)
 			}
 			if stateOf(t, victimIndex) != before {
 				t.Fatal("the other project's index was written")
