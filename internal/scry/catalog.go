@@ -15,8 +15,9 @@ import (
 // project's index read-only once and keeping it open. It only ever opens
 // the index of a project the registry lists as usable (projects.StatusOK),
 // never through a symlink inside the project (see paths.CheckProjectIndex),
-// and reopens an index whose file was replaced (a fresh scrape after the
-// old one was deleted). It is safe for concurrent use.
+// and reopens an index whose file was replaced (a rebuild, or a fresh
+// scrape after the old one was deleted) or written since. It is safe for
+// concurrent use.
 type Catalog struct {
 	reg *projects.Registry
 
@@ -45,9 +46,10 @@ type Selection struct {
 
 // Sources resolves sel and opens what it names. A named project that is
 // unknown fails with projects.ErrNotFound, one that is not usable with a
-// *projects.UnusableError. With All, unusable projects are skipped and
-// each is described in notes; if none is usable the error is
-// ErrNoProjects.
+// *projects.UnusableError, and one whose index cannot be opened with a
+// *ProjectError (holding an *index.DamagedError when the index is
+// damaged). With All, unusable projects are skipped and each is described
+// in notes; if none is usable the error is ErrNoProjects.
 func (c *Catalog) Sources(sel Selection) (srcs []Source, notes []string, err error) {
 	var ps []projects.Project
 	switch {
@@ -69,14 +71,14 @@ func (c *Catalog) Sources(sel Selection) (srcs []Source, notes []string, err err
 	case len(sel.Names) > 0:
 		for _, n := range sel.Names {
 			p, err := c.reg.Resolve(n)
-			if err != nil {
+			if err != nil && p.Status != projects.StatusDamaged {
 				return nil, nil, err
 			}
 			ps = append(ps, p)
 		}
 	case sel.Dir != "":
 		p, err := c.reg.ResolveDir(sel.Dir)
-		if err != nil {
+		if err != nil && p.Status != projects.StatusDamaged {
 			return nil, nil, err
 		}
 		ps = append(ps, p)
@@ -84,10 +86,12 @@ func (c *Catalog) Sources(sel Selection) (srcs []Source, notes []string, err err
 		return nil, nil, ErrNoProjects
 	}
 	for _, p := range ps {
+		// A damaged project got here to learn how it is damaged: index
+		// says so before opening anything.
 		db, err := c.index(p)
 		if err != nil {
 			if !sel.All {
-				return nil, nil, fmt.Errorf("project %s: %w", p.Name, err)
+				return nil, nil, &ProjectError{Project: p.Name, Err: err}
 			}
 			notes = append(notes, fmt.Sprintf("project %s skipped: %v", p.Name, err))
 			continue
@@ -106,24 +110,26 @@ func (c *Catalog) Sources(sel Selection) (srcs []Source, notes []string, err err
 // symlink since is never followed.
 func (c *Catalog) index(p projects.Project) (*index.DB, error) {
 	path := p.Index
-	if err := paths.CheckProjectIndex(p.Path); err != nil {
+	if err := paths.CheckProjectIndexDir(p.Path); err != nil {
+		return nil, err
+	}
+	// Not followed if it is a symlink: that, a directory or an empty file
+	// is a damaged index.
+	if err := index.Inspect(path); err != nil {
 		return nil, err
 	}
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("index %s is not a regular file", path)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if o := c.open[path]; o != nil {
-		if os.SameFile(o.fi, fi) {
+		if unchanged(o.fi, fi) {
 			return o.db, nil
 		}
-		// Replaced: queries already holding the old handle finish on it;
-		// it is closed once they do (database/sql waits for them).
+		// Replaced or written: queries already holding the old handle
+		// finish on it; it is closed once they do (database/sql waits).
 		go o.db.Close()
 		delete(c.open, path)
 	}
@@ -133,6 +139,15 @@ func (c *Catalog) index(p projects.Project) (*index.DB, error) {
 	}
 	c.open[path] = &openIndex{db: db, fi: fi}
 	return db, nil
+}
+
+// unchanged reports whether the index file is the one opened, as it was.
+// A scrape's writes reach the file at a checkpoint, which changes its
+// size or time; so does damage, which a connection's page cache would
+// otherwise hide (in WAL mode SQLite trusts the -shm, not the file, to
+// say whether the database changed).
+func unchanged(was, is os.FileInfo) bool {
+	return os.SameFile(was, is) && was.Size() == is.Size() && was.ModTime().Equal(is.ModTime())
 }
 
 // Close closes every open index.

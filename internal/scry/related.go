@@ -75,7 +75,7 @@ func Related(ctx context.Context, src Source, file, dir string, limit int) (Rela
 		if ctx.Err() != nil {
 			return RelatedResponse{}, ctx.Err()
 		}
-		return RelatedResponse{}, err
+		return RelatedResponse{}, failedOn(src, err)
 	}
 	resp := RelatedResponse{Project: src.Name, Path: rel, Commits: total, Results: cc, Count: len(cc)}
 	if resp.Results == nil {

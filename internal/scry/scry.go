@@ -148,7 +148,9 @@ func Search(ctx context.Context, req Request) (Response, error) {
 // siblings). Every index query runs under ctx: cancelling it interrupts
 // SQLite, and Search returns ctx.Err() once every project's query has
 // stopped. When several projects are searched, one that fails is skipped
-// with a note; if all fail, the first error is returned.
+// with a note; if all fail, the first error is returned. A project's
+// failure is a *ProjectError (with an *index.DamagedError inside when its
+// index is damaged).
 func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 	mode, retrievers, notes, err := s.pick(req.Mode)
 	if err != nil {
@@ -209,13 +211,13 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 			}
 			l, fallback, err := s.retrieveAll(ctx, retrievers, src, i, q, fetch, limit)
 			if err != nil {
-				errs[i] = err
+				errs[i] = failedOn(src, err)
 				return
 			}
 			lists[i], fallbacks[i] = l, fallback
 			h, err := expand(ctx, src, i, lists[i], rk, q.Intent, fetch)
 			if err != nil {
-				errs[i] = err
+				errs[i] = failedOn(src, err)
 				return
 			}
 			if h != nil {
@@ -239,7 +241,11 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 		if err != nil {
 			failed++
 			firstErr = cmpErr(firstErr, err)
-			notes = append(notes, fmt.Sprintf("project %s not searched: %v", req.Projects[i].Name, err))
+			cause := err
+			if pe, ok := err.(*ProjectError); ok {
+				cause = pe.Err // the note names the project already
+			}
+			notes = append(notes, fmt.Sprintf("project %s not searched: %v", req.Projects[i].Name, cause))
 			continue
 		}
 		all = append(all, lists[i]...)
