@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/patina-dev/patina/internal/index"
 	"github.com/patina-dev/patina/internal/projects"
 	"github.com/patina-dev/patina/internal/scry"
 )
@@ -38,6 +39,32 @@ func (e *InputError) Error() string { return e.Msg }
 func IsInputError(err error) bool {
 	var ie *InputError
 	return errors.As(err, &ie) || scry.IsInputError(err)
+}
+
+// DamagedError is a request that met a damaged index. Its message names
+// the project and the fix, and nothing else (no path, nothing of the
+// file), so any caller over any transport may read it.
+type DamagedError struct {
+	Project string
+	Reason  string // fixed text from index.DamagedError
+	Err     error  // the failure: a *scry.ProjectError holding the *index.DamagedError
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("index of project %q is damaged (%s); rebuild it: patina scrape --rebuild (in %s's directory)", e.Project, e.Reason, e.Project)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// damaged makes a failure that met a damaged index a *DamagedError and
+// returns any other as it is.
+func damaged(err error) error {
+	var pe *scry.ProjectError
+	var de *index.DamagedError
+	if errors.As(err, &pe) && errors.As(err, &de) {
+		return &DamagedError{Project: pe.Project, Reason: de.Reason, Err: err}
+	}
+	return err
 }
 
 // Engine answers scry requests over the projects registry.
@@ -104,7 +131,7 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 		if ctx.Err() != nil {
 			return scry.Response{}, ctx.Err()
 		}
-		return scry.Response{}, err
+		return scry.Response{}, damaged(err)
 	}
 	resp.Notes = append(notes, resp.Notes...)
 	return resp, nil
@@ -173,7 +200,7 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) (scry.RelatedR
 	}
 	resp, err := scry.Related(ctx, srcs[0], req.Path, req.Dir, req.Limit)
 	if err != nil {
-		return scry.RelatedResponse{}, err
+		return scry.RelatedResponse{}, damaged(err)
 	}
 	resp.Notes = append(notes, resp.Notes...)
 	return resp, nil
@@ -182,7 +209,14 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) (scry.RelatedR
 // selectionError says which project could not be used and what to do.
 func selectionError(err error, req Request) error {
 	var unusable *projects.UnusableError
+	var pe *scry.ProjectError
 	switch {
+	case errors.As(err, &unusable) && unusable.Project.Status == projects.StatusNoIndex:
+		return notIndexed(unusable.Project.Name)
+	case errors.As(err, &pe) && errors.Is(err, index.ErrNoIndex):
+		return notIndexed(pe.Project) // gone since the registry looked
+	case errors.As(err, &pe) && errors.Is(err, index.ErrDamaged):
+		return damaged(err)
 	case errors.Is(err, projects.ErrNotFound) && req.Project != "":
 		return &InputError{fmt.Sprintf("unknown project %q: see `patina projects list`", req.Project)}
 	case errors.Is(err, projects.ErrNotFound) || errors.Is(err, projects.ErrNoRoot):
@@ -195,4 +229,10 @@ func selectionError(err error, req Request) error {
 		return &InputError{err.Error()}
 	}
 	return err
+}
+
+// notIndexed is the answer for a registered project with no index: the
+// caller is in the right place, and one scrape makes it usable.
+func notIndexed(name string) error {
+	return &InputError{fmt.Sprintf("project %q is registered but not indexed yet: run `patina scrape` in its directory (see `patina projects list`)", name)}
 }
