@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
-
 	"github.com/patina-dev/patina/internal/paths"
 )
 
@@ -73,23 +71,16 @@ func Inspect(path string) error {
 }
 
 // IsSQLiteError reports whether err comes from SQLite itself.
-func IsSQLiteError(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se)
-}
+func IsSQLiteError(err error) bool { return isSQLite(err) }
 
 // diagnose returns a *DamagedError wrapping err when SQLite says the
 // database at path is corrupt or not a database, and err otherwise.
 func diagnose(path string, err error) error {
-	var se sqlite3.Error
-	if err == nil || !errors.As(err, &se) {
-		return err
+	if err == nil {
+		return nil
 	}
-	switch se.Code {
-	case sqlite3.ErrCorrupt:
-		return &DamagedError{Path: path, Reason: reasonCorrupt, Err: err}
-	case sqlite3.ErrNotADB:
-		return &DamagedError{Path: path, Reason: reasonNotDB, Err: err}
+	if reason := sqliteDamage(err); reason != "" {
+		return &DamagedError{Path: path, Reason: reason, Err: err}
 	}
 	return err
 }

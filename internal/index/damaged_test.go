@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,4 +143,17 @@ func TestRebuild(t *testing.T) {
 		t.Error("the rebuild wrote into the old file, not a new one")
 	}
 	checkRebuilt(t, root)
+}
+
+func TestIsSQLiteError(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "index.db"))
+	must(t, err)
+	defer db.Close()
+	_, err = db.sql.Exec(`SELECT * FROM no_such_table`)
+	if !IsSQLiteError(fmt.Errorf("wrapped: %w", err)) || IsSQLiteError(errors.New("no such table")) {
+		t.Errorf("IsSQLiteError(%v) wrong", err)
+	}
+	if db.Diagnose(err) != err {
+		t.Errorf("a missing table is not damage: %v", db.Diagnose(err))
+	}
 }

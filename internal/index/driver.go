@@ -4,6 +4,7 @@ package index
 
 import (
 	"database/sql"
+	"errors"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -29,4 +30,24 @@ func init() {
 			return err
 		},
 	})
+}
+
+// sqliteDamage is why err says the database is damaged, "" if it does not.
+func sqliteDamage(err error) string {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code {
+	case sqlite3.ErrCorrupt:
+		return reasonCorrupt
+	case sqlite3.ErrNotADB:
+		return reasonNotDB
+	}
+	return ""
+}
+
+func isSQLite(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se)
 }
