@@ -5,7 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"syscall"
+
+	"github.com/patina-dev/patina/internal/index"
+	"github.com/patina-dev/patina/internal/knowledge"
+	"github.com/patina-dev/patina/internal/scry"
 )
 
 // Error is an error with the HTTP status it maps to. Its message is shown to
@@ -23,13 +29,19 @@ func Errorf(status int, format string, args ...any) error {
 }
 
 // statusOf maps a handler error to a status and a client-safe message.
-// Anything that is not an *Error is a 500 with a generic message: its text
-// may hold internal detail and is logged by status only.
+// A damaged index is a 500 whose message names the project and the fix
+// (it is the server's state, not the request, that is wrong, and retrying
+// will not help). Any other error that is not an *Error is a 500 with a
+// generic message: its text may hold internal detail, and only its
+// failureAttrs are logged.
 func statusOf(err error) (int, string) {
 	var e *Error
+	var damaged *knowledge.DamagedError
 	switch {
 	case errors.As(err, &e):
 		return e.Status, e.Msg
+	case errors.As(err, &damaged):
+		return http.StatusInternalServerError, damaged.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, "request took longer than the query timeout"
 	case errors.Is(err, context.Canceled):
@@ -38,6 +50,42 @@ func statusOf(err error) (int, string) {
 	default:
 		return http.StatusInternalServerError, "internal error"
 	}
+}
+
+// failureAttrs are what the log may say about a failed request: the
+// project it failed on, when one is known, and the class of the error,
+// decided by its type. Never the error's text, which could carry a query,
+// a path from the request or a file's content.
+func failureAttrs(err error) []any {
+	var attrs []any
+	var pe *scry.ProjectError
+	if errors.As(err, &pe) {
+		attrs = append(attrs, "project", pe.Project)
+	}
+	return append(attrs, "class", errorClass(err))
+}
+
+// errorClass is a short, fixed name for what kind of failure err is.
+func errorClass(err error) string {
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, index.ErrDamaged):
+		return "index_damaged"
+	case errors.Is(err, index.ErrNoIndex):
+		return "index_missing"
+	case errors.Is(err, index.ErrSchema):
+		return "index_schema"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case index.IsSQLiteError(err):
+		return "sqlite"
+	case errors.As(err, &pathErr) || errors.As(err, &errno):
+		return "io"
+	}
+	return "internal"
 }
 
 // securityHeaders are set on every response, error or not.

@@ -245,7 +245,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status, msg := statusOf(err)
 		if status == http.StatusInternalServerError {
-			s.log.Error("handler failed", "method", r.Method, "path", r.URL.Path)
+			s.log.Error("handler failed", append([]any{"method", r.Method, "path", r.URL.Path}, failureAttrs(err)...)...)
 		}
 		writeError(w, status, msg)
 		return
