@@ -80,10 +80,12 @@ func (c *SecretsCache) get(ctx context.Context, r *Request) (any, error) {
 	if !ok {
 		return nil, Errorf(http.StatusNotFound, "vault not cached: unlock needed")
 	}
-	// peek=1 answers whether the vault is cached, without the values and
-	// without counting as use (for `patina secrets` status).
+	// peek=1 answers whether the vault is cached and until when, without
+	// the values and without counting as use (for `patina secrets` status).
 	if r.URL.Query().Get("peek") == "1" {
-		return map[string]any{"cached": true, "count": len(e.secrets)}, nil
+		idle, hard := c.expiry(e)
+		return map[string]any{"cached": true, "count": len(e.secrets),
+			"idle_expires_in_s": idle, "expires_in_s": hard}, nil
 	}
 	e.lastUsed = c.now()
 	out := make(map[string]string, len(e.secrets))
@@ -168,6 +170,16 @@ func (c *SecretsCache) Wipe() {
 		wipe(e)
 		delete(c.entries, id)
 	}
+}
+
+// expiry is the whole seconds (rounded up) until e is wiped: idle if
+// nobody uses it meanwhile, hard at the latest, whatever the use.
+func (c *SecretsCache) expiry(e *cacheEntry) (idle, hard int64) {
+	now := c.now()
+	hardLeft := e.created.Add(c.maxTTL).Sub(now)
+	idleLeft := min(e.lastUsed.Add(e.idleTTL).Sub(now), hardLeft)
+	secs := func(d time.Duration) int64 { return int64((max(d, 0) + time.Second - 1) / time.Second) }
+	return secs(idleLeft), secs(hardLeft)
 }
 
 // sweepLocked wipes entries past their idle TTL or the hard maximum.

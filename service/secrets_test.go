@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -225,5 +226,52 @@ func TestLiveSecretPostponesIdleExitAndIsWipedOnExit(t *testing.T) {
 	}
 	if cache.Live() || string(value) != "\x00" {
 		t.Fatalf("value not wiped: %q", value)
+	}
+}
+
+// A peek says when the entry goes: idle if unused (never past the hard
+// maximum), and the hard maximum, in whole seconds; a use resets only the
+// first, and a peek is no use.
+func TestSecretsCachePeekReportsExpiry(t *testing.T) {
+	cache := NewSecretsCache(10*time.Minute, 2*time.Hour)
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	cache.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ts := startTestServerWith(t, Config{}, false, func(s *Server) { cache.Register(s) })
+	c := ts.unixClient()
+	peek := func() (idle, hard int64) {
+		t.Helper()
+		st, body := doJSON(t, c, "GET", "http://patina/secrets/cache?peek=1&vault="+vaultA, "")
+		var out struct {
+			Cached bool  `json:"cached"`
+			Count  int   `json:"count"`
+			Idle   int64 `json:"idle_expires_in_s"`
+			Hard   int64 `json:"expires_in_s"`
+		}
+		if st != 200 || json.Unmarshal([]byte(body), &out) != nil || !out.Cached || out.Count != 1 {
+			t.Fatalf("peek: %d %s", st, body)
+		}
+		return out.Idle, out.Hard
+	}
+	doJSON(t, c, "POST", "http://patina/secrets/cache", `{"vault":"`+vaultA+`","secrets":{"K":"v"}}`)
+	advance(3*time.Minute + 30*time.Second + 500*time.Millisecond)
+	if idle, hard := peek(); idle != 390 || hard != 6990 {
+		t.Errorf("after 3m30.5s unused: idle %d s, hard %d s; want 390, 6990 (rounded up)", idle, hard)
+	}
+	advance(time.Minute)
+	if idle, _ := peek(); idle != 330 {
+		t.Errorf("a peek counted as use: idle %d s, want 330", idle)
+	}
+	doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultA, "") // a use
+	if idle, hard := peek(); idle != 600 || hard != 6930 {
+		t.Errorf("after a use: idle %d s, hard %d s; want 600, 6930", idle, hard)
+	}
+	for range 22 { // used every 5 minutes, to 5m29.5s before the hard maximum
+		advance(5 * time.Minute)
+		doJSON(t, c, "GET", "http://patina/secrets/cache?vault="+vaultA, "")
+	}
+	if idle, hard := peek(); idle != 330 || hard != 330 {
+		t.Errorf("near the hard maximum: idle %d s, hard %d s; want both 330", idle, hard)
 	}
 }
