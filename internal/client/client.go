@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -49,37 +50,62 @@ type Client struct {
 
 	mu            sync.Mutex
 	daemonVersion string
+	serverUID     int  // who serves the local socket,
+	serverKnown   bool // once it was dialled
 }
 
 // Local returns a client for the unix socket at path. Before anything is
 // sent, the process serving the socket must be ours (or root's): a socket
 // someone else planted at a shared $PATINA_SOCKET never sees a query, let
-// alone a secret. Such a socket counts as unreachable.
+// alone a secret. Such a socket counts as unreachable. Another user's
+// socket, or a daemon that refuses us, is a *ForeignError saying whose.
 func Local(path string) *Client {
+	c := &Client{base: "http://" + fakeHost, Target: path}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return DialLocal(ctx, path)
+			uc, uid, err := dialLocal(ctx, path)
+			if err == nil {
+				c.mu.Lock()
+				c.serverUID, c.serverKnown = uid, true
+				c.mu.Unlock()
+			}
+			return uc, err
 		},
 		MaxIdleConns:    2,
 		IdleConnTimeout: 30 * time.Second,
 	}
-	return &Client{hc: &http.Client{Transport: tr}, base: "http://" + fakeHost, Target: path}
+	c.hc = &http.Client{Transport: tr}
+	return c
 }
 
 // DialLocal connects to the unix socket at path and checks that its server
 // is ours (see Local).
 func DialLocal(ctx context.Context, path string) (*net.UnixConn, error) {
+	uc, _, err := dialLocal(ctx, path)
+	return uc, err
+}
+
+// dialLocal is DialLocal, also returning the server's uid.
+func dialLocal(ctx context.Context, path string) (*net.UnixConn, int, error) {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	c, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		return nil, err
+		if fe := foreignOwner(path, err); fe != nil {
+			return nil, -1, fe
+		}
+		return nil, -1, err
 	}
 	uc := c.(*net.UnixConn)
-	if err := peercred.CheckServer(uc, path); err != nil {
+	uid, _, err := peercred.Of(uc)
+	switch {
+	case err != nil:
 		uc.Close()
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, -1, fmt.Errorf("%w: cannot tell who serves %s: %v", ErrUnreachable, path, err)
+	case !peercred.Trusted(uid):
+		uc.Close()
+		return nil, -1, &ForeignError{Socket: path, UID: uid}
 	}
-	return uc, nil
+	return uc, uid, nil
 }
 
 // TCP returns a client for a daemon's TCP listener at addr (HOST:PORT)
@@ -99,6 +125,13 @@ func (c *Client) DaemonVersion() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.daemonVersion
+}
+
+// servedBy is the uid serving the local socket, once it was dialled.
+func (c *Client) servedBy() (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.serverUID, c.serverKnown
 }
 
 // VersionSkew reports whether the daemon runs another version than us.
@@ -141,8 +174,12 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		var fe *ForeignError
+		switch {
+		case ctx.Err() != nil:
 			return ctx.Err()
+		case errors.As(err, &fe):
+			return fe // it names the socket itself
 		}
 		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.Target, trimURL(err))
 	}
@@ -163,7 +200,12 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = strings.TrimSpace(http.StatusText(resp.StatusCode))
 		}
-		return &APIError{Status: resp.StatusCode, Msg: e.Error}
+		api := &APIError{Status: resp.StatusCode, Msg: e.Error}
+		if uid, ok := c.servedBy(); ok && uid != os.Getuid() && resp.StatusCode == http.StatusForbidden {
+			// A daemon serves its own user only (root's too): say whose.
+			return &ForeignError{Socket: c.Target, UID: uid, Err: api}
+		}
+		return api
 	}
 	if out == nil {
 		return nil
