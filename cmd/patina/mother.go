@@ -166,10 +166,14 @@ func statusVerb() *verb {
 		defer cancel()
 		h, herr := c.Health(ctx)
 		st := motherStatus{Socket: sock, Reachable: herr == nil, Units: unitState()}
+		var foreign *client.ForeignError
 		if herr == nil {
 			st.Version, st.UptimeSecs, st.Activation, st.PID = h.Version, h.UptimeSecs, h.Activation, h.PID
 		} else {
 			st.Error = herr.Error()
+			if errors.As(herr, &foreign) {
+				st.Hint = foreign.Hint()
+			}
 		}
 		if *asJSON {
 			enc := json.NewEncoder(os.Stdout)
@@ -180,6 +184,9 @@ func statusVerb() *verb {
 		}
 		if c.VersionSkew() {
 			fmt.Fprintf(os.Stderr, "patina: warning: daemon runs %s, this CLI is %s: restart it (systemctl --user restart patina.service)\n", c.DaemonVersion(), buildinfo.Version)
+		}
+		if st.Hint != "" {
+			fmt.Fprintf(os.Stderr, "patina: hint: %s\n", st.Hint)
 		}
 		if herr != nil {
 			return exitError{1}
@@ -198,6 +205,7 @@ type motherStatus struct {
 	PID        int    `json:"pid,omitempty"`
 	Units      string `json:"units,omitempty"`
 	Error      string `json:"error,omitempty"`
+	Hint       string `json:"hint,omitempty"` // how to fix Error, when we know
 }
 
 func printStatus(w io.Writer, st motherStatus) {
@@ -260,7 +268,11 @@ func dialStdioVerb() *verb {
 			return err
 		}
 		c, err := client.DialLocal(context.Background(), sock)
-		if err != nil {
+		var foreign *client.ForeignError
+		switch {
+		case errors.As(err, &foreign):
+			return withHint(err, foreign.Hint())
+		case err != nil:
 			return fmt.Errorf("mother is not answering at %s: %w", sock, err)
 		}
 		return bridge(c, os.Stdin, os.Stdout)

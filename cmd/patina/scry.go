@@ -137,7 +137,13 @@ func ask(mother string, do func(context.Context, *knowledge.Asker) (via string, 
 		fmt.Fprintf(os.Stderr, "patina: warning: mother at %s runs %s, this CLI is %s: restart it (or update one side)\n", a.Target(), v, buildinfo.Version)
 	}
 	if via == knowledge.ViaInProcess {
-		fmt.Fprintf(os.Stderr, "patina: note: mother not answering at %s; searched in-process\n", a.Target())
+		// The Asker falls back without saying why: ask the socket again
+		// (sending nothing) whether it is another user's.
+		if fe := client.Refusal(ctx, a.Target()); fe != nil {
+			fmt.Fprintf(os.Stderr, "patina: note: %s; searched in-process\npatina: hint: %s\n", fe, fe.Hint())
+		} else {
+			fmt.Fprintf(os.Stderr, "patina: note: mother not answering at %s; searched in-process\n", a.Target())
+		}
 	}
 	if err != nil {
 		return scryError(err)
@@ -236,7 +242,10 @@ func printRelated(w io.Writer, resp scry.RelatedResponse, color bool) {
 // scryError turns a failed search into the message the user needs.
 func scryError(err error) error {
 	var api *client.APIError
+	var foreign *client.ForeignError
 	switch {
+	case errors.As(err, &foreign):
+		return withHint(err, foreign.Hint())
 	case errors.As(err, &api) && api.Status == http.StatusBadRequest:
 		return errors.New(api.Msg)
 	case errors.As(err, &api) && api.Status == http.StatusUnauthorized:
