@@ -34,13 +34,23 @@ func scrapeVerb() *verb {
 		name := fs.String("name", "", "register the project under `NAME` (default: the directory's name)")
 		noEmbed := fs.Bool("no-embed", false, "index text only, dropping any embeddings: scry of this project is lexical")
 		model := fs.String("model", embed.DefaultModel, "embed with the model called `NAME` (see patina model list; default: the one the project already uses, else "+embed.DefaultModel+")")
-		if err := parse(fs, "scrape [PATH] [--json] [--name NAME] [--no-embed | --model NAME]", v.summary+`.
+		rebuild := fs.Bool("rebuild", false, "build the index afresh from the files, replacing the old one only once the new one is complete")
+		if err := parse(fs, "scrape [PATH] [--json] [--name NAME] [--no-embed | --model NAME] [--rebuild]", v.summary+`.
 
 PATH defaults to the project holding the current directory (the nearest
 directory with .git or .patina), else the current directory. The index is
 PATH/.patina/local/index.db; only new or changed files are re-indexed, and
 a scrape of an unchanged tree writes nothing. Interrupting a scrape keeps
 every batch it finished: run it again to complete it.
+
+Scrape first checks the index (PRAGMA quick_check). A damaged one (a file
+SQLite cannot read, an empty file, a directory or a symlink in its place)
+is rebuilt from the files, and scrape says so: a damaged file or directory
+is kept as index.db.damaged-TIME beside it, a symlink is removed (never
+its target). --rebuild does the same for a sound index. A rebuild makes
+the new index in a file of its own and puts it in place only once it is
+complete, so scry keeps answering from the old one meanwhile, and an
+interrupted rebuild leaves the old one as it was.
 
 Text is indexed first, then every chunk without an embedding is embedded
 (only new and changed chunks; all of them when the model changed). If the
@@ -61,7 +71,7 @@ interrupted.`, args); err != nil {
 			return err
 		}
 		m := modelChoice{name: *model, given: fs.Changed("model"), none: *noEmbed}
-		return scrape(root, *name, m, *asJSON)
+		return scrape(root, *name, m, *rebuild, *asJSON)
 	}
 	return v
 }
@@ -132,8 +142,9 @@ func (c modelChoice) pick(root string) string {
 	return c.name
 }
 
-// scrape indexes root, embedding as m says.
-func scrape(root, name string, m modelChoice, asJSON bool) error {
+// scrape indexes root, embedding as m says, building the index afresh
+// when rebuild is set or the index is damaged.
+func scrape(root, name string, m modelChoice, rebuild, asJSON bool) error {
 	reg, err := projects.Default()
 	if err != nil {
 		return err
@@ -156,7 +167,11 @@ func scrape(root, name string, m modelChoice, asJSON bool) error {
 	// A second Ctrl-C kills at once: committed batches survive that too.
 	go func() { <-ctx.Done(); stop() }()
 
-	var opts index.ScrapeOptions
+	opts := index.ScrapeOptions{Rebuild: rebuild}
+	opts.Damaged = func(d *index.DamagedError) {
+		rebuild = true
+		fmt.Fprintf(os.Stderr, "patina: note: the index of %s was damaged (%s); rebuilding it from the files\n", p.Name, d.Reason)
+	}
 	// The model is loaded (its files hashed) before the scrape starts, so
 	// a bad one is known at once; the text is indexed either way.
 	var modelErr error
@@ -181,7 +196,11 @@ func scrape(root, name string, m modelChoice, asJSON bool) error {
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintln(os.Stderr, "patina: interrupted: the index holds every completed batch; run scrape again to finish")
+			if rebuild {
+				fmt.Fprintln(os.Stderr, "patina: interrupted: the rebuild was abandoned and the index is as it was; run scrape again to rebuild it")
+			} else {
+				fmt.Fprintln(os.Stderr, "patina: interrupted: the index holds every completed batch; run scrape again to finish")
+			}
 			return exitError{exitInterrupted}
 		}
 		if errors.Is(err, index.ErrScrapeRunning) {
@@ -191,6 +210,9 @@ func scrape(root, name string, m modelChoice, asJSON bool) error {
 	}
 	for _, n := range sum.Notes {
 		fmt.Fprintf(os.Stderr, "patina: note: %s\n", oneLine(n))
+	}
+	if sum.SetAside != "" {
+		fmt.Fprintf(os.Stderr, "patina: note: the damaged index is kept as %s; delete it once you no longer need it\n", sum.SetAside)
 	}
 	if asJSON {
 		b, err := json.MarshalIndent(sum, "", "  ")
@@ -227,6 +249,9 @@ func summaryLine(name string, s index.Summary) string {
 	}
 	if s.Git {
 		fmt.Fprintf(&b, "; commits +%d -%d", s.CommitsAdded, s.CommitsRemoved)
+	}
+	if s.Rebuilt {
+		b.WriteString("; rebuilt")
 	}
 	if s.Writes == 0 {
 		b.WriteString("; nothing written")

@@ -229,7 +229,7 @@ func TestRegistryHygiene(t *testing.T) {
 		{"symlink", `project "symlink" is not usable: registered as ` + filepath.Join(base, "link")},
 		{"missing", `project "missing" is not usable: directory`},
 		{"relative", `project "relative" is not usable: path "some/where" is not absolute`},
-		{"unindexed", `project "unindexed" is not usable: no index`},
+		{"unindexed", `project "unindexed" is registered but not indexed yet: run ` + "`patina scrape`"},
 	} {
 		for _, env := range [][]string{env, inProc} {
 			r := runPatina(t, env, "scry", "quasar", "--project", e.name)
