@@ -33,6 +33,7 @@ func root() *verb {
 			scryVerb(),
 			projectsVerb(),
 			modelVerb(),
+			doctorVerb(),
 			mcpVerb(),
 			legacyServeVerb(),
 			versionVerb(),
