@@ -11,6 +11,8 @@ package service
 //	               stored vector, the query vector given
 //	semantic       the query embedded by the real default model, then
 //	               vectors
+//	semantic-daemon POST /api/scry in semantic mode through the daemon: the
+//	               daemon's hot model embeds the query, then vectors
 //	hybrid-daemon  POST /api/scry in hybrid mode through the daemon: the
 //	               daemon's hot model embeds the query, both retrievers
 //	               run and their lists are fused; reports the process's
@@ -136,6 +138,17 @@ func BenchmarkScryQuery(b *testing.B) {
 		lat := measure(b, queries, func(q string) (int, error) {
 			var resp scry.Response
 			err := c.Post(ctx, "/api/scry", knowledge.Request{Query: q, Project: "bench", Limit: 10, Mode: scry.ModeLexical}, &resp)
+			return resp.Count, err
+		})
+		lat.report(b, st.Chunks, direct)
+	})
+	b.Run("semantic-daemon", func(b *testing.B) {
+		lat := measure(b, queries, func(q string) (int, error) {
+			var resp scry.Response
+			err := c.Post(ctx, "/api/scry", knowledge.Request{Query: q, Project: "bench", Limit: 10, Mode: scry.ModeSemantic}, &resp)
+			if err == nil && (resp.Mode != scry.ModeSemantic || resp.Degraded) {
+				b.Fatalf("semantic query answered %s (degraded %v): %v", resp.Mode, resp.Degraded, resp.Notes)
+			}
 			return resp.Count, err
 		})
 		lat.report(b, st.Chunks, direct)

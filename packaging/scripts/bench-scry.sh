@@ -36,6 +36,17 @@ go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkScryQuery$' -benchtime "$b
   ./service/ | tee "$work/query.txt"
 
 echo
+# Recall of the quantised vector search needs real embeddings: the
+# evaluation corpora's, once make eval has embedded them.
+cache=${PATINA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/patina}
+recall_dbs=$(find "$cache/eval" -path '*/.patina/local/index.db' 2>/dev/null | sort | paste -sd, -)
+echo "== vector recall: BenchmarkVectorRecall on ${recall_dbs:-no real embeddings (run make eval once)}"
+if [ -n "$recall_dbs" ]; then
+  PATINA_RECALL_INDEXES=$recall_dbs go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkVectorRecall$' -benchtime 1x -count 1 \
+    ./internal/index/ | tee "$work/recall.txt"
+fi
+
+echo
 echo "== embeddings: BenchmarkEmbedQuery, BenchmarkEmbedChunks (benchtime $benchtime)"
 go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkEmbed(Query|Chunks)$' -benchtime "$benchtime" -count 1 \
   ./internal/embed/ | tee "$work/embed.txt"
@@ -67,7 +78,7 @@ for way in engine daemon; do
   done
 done
 
-for way in vectors semantic hybrid-daemon; do
+for way in vectors semantic semantic-daemon hybrid-daemon; do
   for p in p50 p99; do
     v=$(metric "$work/query.txt" "BenchmarkScryQuery/$way" "$p-µs"); need "$way $p" "$v"
     printf -v "${way//-/_}_${p}" '%s' "$v"
@@ -89,8 +100,17 @@ row "lexical query at $(fmt "$chunks" '%.0f') chunks, limit 10:" ""
 row "  direct on SQLite (baseline)" "p50 $(fmt "$direct_p50" '%.0f') µs, p99 $(fmt "$direct_p99" '%.0f') µs"
 row "  engine in-process" "p50 $(fmt "$engine_p50" '%.0f') µs ($(fmt "$engine_p50_x" '%.2f')x), p99 $(fmt "$engine_p99" '%.0f') µs ($(fmt "$engine_p99_x" '%.2f')x)"
 row "  daemon over the unix socket" "p50 $(fmt "$daemon_p50" '%.0f') µs ($(fmt "$daemon_p50_x" '%.2f')x), p99 $(fmt "$daemon_p99" '%.0f') µs ($(fmt "$daemon_p99_x" '%.2f')x)"
-row "vector search (brute force, $(fmt "$chunks" '%.0f') × 512-d)" "p50 $(fmt "$vectors_p50" '%.0f') µs, p99 $(fmt "$vectors_p99" '%.0f') µs"
+row "vector search ($(fmt "$chunks" '%.0f') × 512-d, 2-bit codes)" "p50 $(fmt "$vectors_p50" '%.0f') µs, p99 $(fmt "$vectors_p99" '%.0f') µs"
 row "semantic query (embed + vector search)" "p50 $(fmt "$semantic_p50" '%.0f') µs, p99 $(fmt "$semantic_p99" '%.0f') µs"
+row "semantic query through the daemon" "p50 $(fmt "$semantic_daemon_p50" '%.0f') µs ($(awk -v a="$semantic_daemon_p50" -v b="$daemon_p50" 'BEGIN { printf "%.2f", a / b }')x the lexical daemon query), p99 $(fmt "$semantic_daemon_p99" '%.0f') µs"
+if [ -s "$work/recall.txt" ]; then
+  r10=$(metric "$work/recall.txt" BenchmarkVectorRecall recall@10); need "recall@10" "$r10"
+  mib=$(metric "$work/recall.txt" BenchmarkVectorRecall MiB/100k);  need "MiB/100k" "$mib"
+  nvec=$(metric "$work/recall.txt" BenchmarkVectorRecall vectors);  need "vectors" "$nvec"
+  row "quantised vectors vs exact search" "recall@10 $(fmt "$r10" '%.4f') on $(fmt "$nvec" '%.0f') real embeddings; $(fmt "$mib" '%.1f') MiB per 100k vectors"
+else
+  row "quantised vectors vs exact search" "not measured: run make eval once to embed its corpora"
+fi
 row "hybrid query through the daemon" "p50 $(fmt "$hybrid_daemon_p50" '%.0f') µs, p99 $(fmt "$hybrid_daemon_p99" '%.0f') µs; RSS $(fmt "$rss" '%.0f') MiB"
 row "query embedding (use-lite)" "$(awk -v n="$q_ns" 'BEGIN { printf "%.2f", n / 1e6 }') ms; RSS with the model loaded $(fmt "$model_rss" '%.0f') MiB"
 row "embedding at scrape, batch 16" "$(fmt "$emb_s" '%.0f') chunks/s"
