@@ -37,6 +37,25 @@ var (
 	ErrSchema = errors.New("index: unsupported schema version")
 )
 
+// SchemaError is ErrSchema (errors.Is) with the version the file has.
+type SchemaError struct {
+	Path    string
+	Version int
+}
+
+func (e *SchemaError) Error() string {
+	if e.Newer() {
+		return fmt.Sprintf("%v: %s is version %d, newer than this patina (%d)", ErrSchema, e.Path, e.Version, SchemaVersion)
+	}
+	return fmt.Sprintf("%v: %s is version %d, this patina reads version %d (run patina scrape)", ErrSchema, e.Path, e.Version, SchemaVersion)
+}
+
+func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
+
+// Newer reports whether a newer patina wrote the index: a scrape by this
+// one cannot migrate it.
+func (e *SchemaError) Newer() bool { return e.Version > SchemaVersion }
+
 // DB is an open index. It is safe for concurrent use; readers never block
 // on a scrape in progress (WAL mode).
 type DB struct {
@@ -103,8 +122,7 @@ func OpenReadOnly(path string) (*DB, error) {
 	}
 	v, err := db.userVersion(context.Background())
 	if err == nil && v != SchemaVersion {
-		err = fmt.Errorf("%w: %s is version %d, this patina reads version %d (run patina scrape)",
-			ErrSchema, abs, v, SchemaVersion)
+		err = &SchemaError{Path: abs, Version: v}
 	}
 	if err != nil {
 		db.Close()
@@ -175,7 +193,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	if v > SchemaVersion {
-		return fmt.Errorf("%w: %s is version %d, newer than this patina (%d)", ErrSchema, db.path, v, SchemaVersion)
+		return &SchemaError{Path: db.path, Version: v}
 	}
 	for v < SchemaVersion {
 		err := db.inTx(ctx, func(tx *sql.Tx) error {

@@ -533,7 +533,8 @@ func TestOpen(t *testing.T) {
 	if _, err := Open(p); !errors.Is(err, ErrSchema) {
 		t.Errorf("open newer schema: %v", err)
 	}
-	if _, err := OpenReadOnly(p); !errors.Is(err, ErrSchema) {
+	var se *SchemaError
+	if _, err := OpenReadOnly(p); !errors.Is(err, ErrSchema) || !errors.As(err, &se) || !se.Newer() || !strings.Contains(err.Error(), "newer than this patina") {
 		t.Errorf("read-only open newer schema: %v", err)
 	}
 	// Garbage is an error, not a panic.
