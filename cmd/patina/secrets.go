@@ -104,6 +104,13 @@ func redactArgs(msg string, args []string, fs *pflag.FlagSet) string {
 	return msg
 }
 
+// badArg is a bad positional argument, named by its position and its
+// placeholder in the usage, never by what was typed: a value pasted in the
+// wrong place would be printed back (to the agent reading our output).
+func badArg(pos int, placeholder, problem, rule string) error {
+	return usagef("argument %d (%s) %s: %s", pos, placeholder, problem, rule)
+}
+
 // secretsErr turns the domain packages' errors into an "error:" line plus
 // a "hint:" line with the fix.
 func secretsErr(err error) error {

@@ -67,18 +67,18 @@ func TestSecretsBadInput(t *testing.T) {
 		{name: "duplicate recipient", setup: func(t *testing.T, w *world) {
 			must(t, os.WriteFile(prec(w), []byte(w.recipient+"\n"+w.recipient+"\n"), 0o600))
 		}, args: add, want: []string{"{recipients}", "repeats"}},
-		{name: "invalid recipient argument", args: []string{"secrets", "recipients", "add", "age1bogus"}, want: []string{"not an age X25519 recipient"}},
-		{name: "secret key as recipient argument", o: func(w *world) opts { return opts{} }, args: nil, want: []string{"secret key"}},
-		{name: "invalid name: upper case", args: []string{"secrets", "add", "API_KEY", "--stdin"}, want: []string{"invalid secret name", "lowercase"}},
-		{name: "invalid name: space", args: []string{"secrets", "add", "api key", "--stdin"}, want: []string{"invalid secret name"}},
-		{name: "invalid name: remove", args: []string{"secrets", "remove", "Api"}, want: []string{"invalid secret name"}},
-		{name: "invalid env", args: []string{"secrets", "add", "ok-name", "--env", "lower_case", "--stdin"}, want: []string{"invalid environment variable name", "upper-case"}},
+		{name: "invalid recipient argument", args: []string{"secrets", "recipients", "add", "age1bogus"}, want: []string{"argument 1 (KEY) is not an age X25519 recipient"}, code: 2},
+		{name: "secret key as recipient argument", o: func(w *world) opts { return opts{} }, args: nil, want: []string{"argument 1 (KEY) is an age secret key"}, code: 2},
+		{name: "invalid name: upper case", args: []string{"secrets", "add", "API_KEY", "--stdin"}, want: []string{"argument 1 (NAME) is not a valid secret name", "lowercase"}, code: 2},
+		{name: "invalid name: space", args: []string{"secrets", "add", "api key", "--stdin"}, want: []string{"argument 1 (NAME) is not a valid secret name"}, code: 2},
+		{name: "invalid name: remove", args: []string{"secrets", "remove", "Api"}, want: []string{"argument 1 (NAME) is not a valid secret name"}, code: 2},
+		{name: "invalid env", args: []string{"secrets", "add", "ok-name", "--env", "lower_case", "--stdin"}, want: []string{"--env is not a valid environment variable name", "upper-case"}, code: 2},
 		{name: "env taken by another secret", args: []string{"secrets", "add", "ok-name", "--env", "API_KEY", "--stdin"}, want: []string{"{registry}", "API_KEY"}},
 		{name: "bad PATINA_IDENTITY", o: func(w *world) opts { return opts{identity: "AGE-SECRET-KEY-1NOPE"} }, args: run, want: []string{"PATINA_IDENTITY"}},
 		{name: "value with NUL", o: func(w *world) opts { return opts{stdin: strings.NewReader("a\x00b")} }, args: add, want: []string{"NUL"}},
 		{name: "value too big", o: func(w *world) opts { return opts{stdin: strings.NewReader(strings.Repeat("x", 70000))} }, args: add, want: []string{"bytes"}},
 		{name: "empty value", o: func(w *world) opts { return opts{stdin: strings.NewReader("\n")} }, args: add, want: []string{"empty value"}},
-		{name: "remove unknown", args: []string{"secrets", "remove", "never-added"}, want: []string{"{vault}", "no secret named never-added"}},
+		{name: "remove unknown", args: []string{"secrets", "remove", "never-added"}, want: []string{"{vault}", "argument 1 (NAME): no such secret"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

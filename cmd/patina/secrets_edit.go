@@ -38,8 +38,11 @@ func secretsAddVerb() *verb {
 			return usagef("NAME=VALUE is refused: a value on the command line is visible to every process (ps, /proc/PID/cmdline) and kept in shell history — rotate it if it was real; give the NAME alone and type the value at the prompt, or pipe it with --stdin")
 		}
 		name := fs.Arg(0)
-		if err := vault.ValidateName(name); err != nil {
-			return err
+		if vault.ValidateName(name) != nil {
+			return badArg(1, "NAME", "is not a valid secret name", vault.NameRule)
+		}
+		if *env != "" && vault.ValidateEnv(*env) != nil {
+			return usagef("--env is not a valid environment variable name: %s", vault.EnvRule)
 		}
 		p, err := findPlaces()
 		if err != nil {
@@ -52,7 +55,7 @@ func secretsAddVerb() *verb {
 		ctx := context.Background()
 		value := func() ([]byte, error) {
 			if *stdin {
-				return readValueStdin(name)
+				return readValueStdin()
 			}
 			return promptValue(ctx, name)
 		}
@@ -76,40 +79,42 @@ func secretsAddVerb() *verb {
 	return v
 }
 
-// promptValue asks for a value twice on the terminal, without echo.
+// promptValue asks for a value twice on the terminal, without echo. The
+// prompt names the secret (the person typing it should see which one);
+// the errors do not, like every secrets error about an argument.
 func promptValue(ctx context.Context, name string) ([]byte, error) {
 	tty := identity.TTY{}
 	first, err := tty.ReadSecret(ctx, "Value for "+name+" (not shown): ")
 	if err != nil {
-		return nil, valuePromptErr(name, err)
+		return nil, valuePromptErr(err)
 	}
 	second, err := tty.ReadSecret(ctx, "Repeat the value: ")
 	if err != nil {
 		clear(first)
-		return nil, valuePromptErr(name, err)
+		return nil, valuePromptErr(err)
 	}
 	defer clear(second)
 	if !bytes.Equal(first, second) {
 		clear(first)
-		return nil, &secrets.Error{Problem: "the two values for " + name + " differ", Fix: "run the command again; nothing was changed"}
+		return nil, &secrets.Error{Problem: "the two values typed differ", Fix: "run the command again; nothing was changed"}
 	}
 	if len(first) == 0 {
-		return nil, &secrets.Error{Problem: "empty value for " + name, Fix: "type the value, or remove the secret with `patina secrets remove " + name + "`"}
+		return nil, &secrets.Error{Problem: "empty value", Fix: "type the value, or remove the secret with `patina secrets remove NAME`"}
 	}
 	return first, nil
 }
 
-func valuePromptErr(name string, err error) error {
+func valuePromptErr(err error) error {
 	if errors.Is(err, identity.ErrNoTerminal) {
-		return &secrets.Error{Problem: "no terminal to ask for the value of " + name,
-			Fix: "pipe it in: patina secrets add " + name + " --stdin < FILE", Err: err}
+		return &secrets.Error{Problem: "no terminal to ask for the value on",
+			Fix: "pipe it in: patina secrets add NAME --stdin < FILE", Err: err}
 	}
 	return err
 }
 
 // readValueStdin reads one value from stdin into a buffer sized up front,
 // so no growing copy is left behind, and drops one trailing newline.
-func readValueStdin(name string) ([]byte, error) {
+func readValueStdin() ([]byte, error) {
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		return nil, &secrets.Error{Problem: "--stdin reads a pipe, but stdin is a terminal that would echo the value",
 			Fix: "drop --stdin to be asked without echo, or pipe the value in"}
@@ -122,7 +127,7 @@ func readValueStdin(name string) ([]byte, error) {
 	}
 	if n == len(buf) {
 		clear(buf)
-		return nil, &secrets.Error{Problem: fmt.Sprintf("the value of %s on stdin is over %d bytes", name, vault.MaxValueSize),
+		return nil, &secrets.Error{Problem: fmt.Sprintf("the value on stdin is over %d bytes", vault.MaxValueSize),
 			Fix: "store a path to the data instead, or compress and base64-encode it"}
 	}
 	v := buf[:n]
@@ -134,7 +139,7 @@ func readValueStdin(name string) ([]byte, error) {
 	}
 	if len(v) == 0 {
 		clear(buf)
-		return nil, &secrets.Error{Problem: "empty value for " + name + " on stdin", Fix: "pipe the value in: patina secrets add " + name + " --stdin < FILE"}
+		return nil, &secrets.Error{Problem: "empty value on stdin", Fix: "pipe the value in: patina secrets add NAME --stdin < FILE"}
 	}
 	return v, nil
 }
@@ -151,6 +156,10 @@ func secretsRemoveVerb() *verb {
 		if fs.NArg() != 1 {
 			return usagef("secrets remove takes one NAME (usage: patina %s)", usage)
 		}
+		name := fs.Arg(0)
+		if vault.ValidateName(name) != nil {
+			return badArg(1, "NAME", "is not a valid secret name", vault.NameRule)
+		}
 		p, err := findPlaces()
 		if err != nil {
 			return err
@@ -159,11 +168,14 @@ func secretsRemoveVerb() *verb {
 		if err != nil {
 			return err
 		}
-		res, err := secrets.Remove(context.Background(), newSession(), scope, fs.Arg(0))
+		res, err := secrets.Remove(context.Background(), newSession(), scope, name)
+		if errors.Is(err, secrets.ErrNoSuchSecret) {
+			return withHint(fmt.Errorf("argument 1 (NAME): no such secret in %s", scope.Vault), "`patina secrets` lists the secrets of each vault")
+		}
 		if err != nil {
 			return secretsErr(err)
 		}
-		note("removed %s from %s", fs.Arg(0), res.Vault)
+		note("removed %s from %s", name, res.Vault)
 		return nil
 	}
 	return v
@@ -222,6 +234,9 @@ func secretsRecipientsVerb() *verb {
 			if fs.NArg() != 1 {
 				return usagef("secrets recipients %s takes one KEY, an age1… public key (usage: patina %s)", name, usage)
 			}
+			if err := checkRecipientArg(fs.Arg(0)); err != nil {
+				return err
+			}
 			p, err := findPlaces()
 			if err != nil {
 				return err
@@ -258,4 +273,18 @@ func secretsRecipientsVerb() *verb {
 		edit("remove", "remove a public key and re-encrypt the vault without it", true),
 	}
 	return g
+}
+
+// checkRecipientArg refuses a KEY argument that is not a public key before
+// anything is unlocked, naming it by position: a secret key pasted there
+// must not be printed back.
+func checkRecipientArg(key string) error {
+	key = strings.TrimSpace(key)
+	if _, err := vault.ParseRecipient(key); err == nil {
+		return nil
+	}
+	if strings.HasPrefix(strings.ToUpper(key), "AGE-SECRET-KEY-") {
+		return badArg(1, "KEY", "is an age secret key, not a public key", "pass its public key (`age-keygen -y KEYFILE` prints it), and never share the secret one")
+	}
+	return badArg(1, "KEY", "is not an age X25519 recipient", "pass a public key: age1… (62 characters)")
 }

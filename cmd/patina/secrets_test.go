@@ -79,7 +79,7 @@ func TestSecretsRoundTrip(t *testing.T) {
 	if got, _ := w.runEnv(opts{}, "TOKEN"); got["TOKEN"] != "" {
 		t.Errorf("removed secret still exported: %q", got["TOKEN"])
 	}
-	if r := w.run("secrets", "remove", "token"); r.code == 0 || !strings.Contains(r.stderr, "no secret named token") {
+	if r := w.run("secrets", "remove", "token"); r.code == 0 || !strings.Contains(r.stderr, "argument 1 (NAME): no such secret") {
 		t.Errorf("removing twice: %d %s", r.code, r.stderr)
 	}
 

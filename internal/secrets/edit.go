@@ -112,6 +112,10 @@ func Add(ctx context.Context, s *Session, scope Scope, name, env string, value f
 	return res, reg.Save()
 }
 
+// ErrNoSuchSecret is Remove's error for a name in neither the vault nor
+// the registry. Its message does not repeat the name: the caller knows it.
+var ErrNoSuchSecret = errors.New("no such secret")
+
 // RemoveResult says what Remove did.
 type RemoveResult struct {
 	Vault      string
@@ -145,8 +149,8 @@ func Remove(ctx context.Context, s *Session, scope Scope, name string) (RemoveRe
 	}
 	_, res.Registered = reg.Lookup(name)
 	if !res.InVault && !res.Registered {
-		return res, &vault.Error{Kind: vault.KindVault, Path: scope.Vault,
-			Problem: "no secret named " + name, Fix: "`patina secrets` lists the secrets of each vault"}
+		return res, &vault.Error{Kind: vault.KindVault, Path: scope.Vault, Err: ErrNoSuchSecret,
+			Problem: "no such secret", Fix: "`patina secrets` lists the secrets of each vault"}
 	}
 	if res.InVault {
 		v.Remove(name)

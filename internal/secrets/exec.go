@@ -85,13 +85,13 @@ func Run(c Command) (int, error) {
 func runLocal(c Command) (int, error) {
 	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
 	if cmd.Err != nil {
-		return 0, startErr(c.Argv[0], cmd.Err)
+		return 0, startErr(commandArg, cmd.Err)
 	}
 	env, wipeEnv := childEnv(c.Env)
 	defer wipeEnv()
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
-	return startAndWait(cmd, func() {
+	return startAndWait(cmd, commandArg, func() {
 		// The kernel copied the environment into the child at exec: our
 		// copies can go now, while the child runs.
 		wipeEnv()
@@ -128,7 +128,7 @@ func runSSH(c Command) (int, error) {
 	}
 	defer pr.Close()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = pr, c.Stdout, c.Stderr
-	code, err := startAndWait(cmd, func() {
+	code, err := startAndWait(cmd, "ssh", func() {
 		pr.Close()
 		handed = true
 		go func() {
@@ -151,14 +151,15 @@ func runSSH(c Command) (int, error) {
 }
 
 // startAndWait starts cmd with signals forwarded, calls started, and waits.
-func startAndWait(cmd *exec.Cmd, started func()) (int, error) {
+// what names cmd in a start error.
+func startAndWait(cmd *exec.Cmd, what string, started func()) (int, error) {
 	sigs := make(chan os.Signal, 16)
 	// Catch the signals before the child exists, so one arriving during
 	// start-up is forwarded rather than killing us and orphaning it.
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
-		return 0, startErr(cmd.Args[0], err)
+		return 0, startErr(what, err)
 	}
 	started()
 	stop := make(chan struct{})
@@ -208,7 +209,12 @@ func terminalDelivered(s os.Signal) bool {
 	return err == nil && fg == unix.Getpgrp()
 }
 
-func startErr(name string, err error) error {
+// commandArg names the command in a start error by its place on the
+// command line, not by what was typed there: a value pasted in its place
+// would be printed.
+const commandArg = "argument 1 (CMD)"
+
+func startErr(what string, err error) error {
 	code := ExitCannotExecute
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
 		code = ExitNotFound
@@ -221,7 +227,7 @@ func startErr(name string, err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return &StartError{Code: code, Err: fmt.Errorf("%s: %v", name, err)}
+	return &StartError{Code: code, Err: fmt.Errorf("%s: %v", what, err)}
 }
 
 // baseEnv is our environment without Patina's credentials

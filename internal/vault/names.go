@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -14,9 +15,17 @@ const (
 	MaxValueSize = 64 << 10 // one secret value; Linux caps one env string at 128 KiB
 )
 
+// NameRule and EnvRule say what a valid name is, as the fix of an error.
+var (
+	NameRule = fmt.Sprintf("use lowercase letters, digits and hyphens, starting with a letter, at most %d characters (e.g. api-key)", MaxNameLen)
+	EnvRule  = fmt.Sprintf("use upper-case letters, digits and underscores, not starting with a digit, at most %d characters (e.g. API_KEY)", MaxEnvLen)
+)
+
 // ValidateName checks a secret name: lowercase ASCII letters, digits and
-// hyphens, starting with a letter, at most MaxNameLen bytes. Names are not
-// secret (they are listed by `patina secrets`), so the message quotes them.
+// hyphens, starting with a letter, at most MaxNameLen bytes. The error does
+// not repeat the name: what was checked may be a value typed where the name
+// belongs, so the caller says where it came from (a file's loader quotes
+// it, with quoteName; the CLI names the argument by its position).
 func ValidateName(name string) error {
 	ok := name != "" && len(name) <= MaxNameLen && isLower(name[0])
 	for i := 0; ok && i < len(name); i++ {
@@ -24,10 +33,7 @@ func ValidateName(name string) error {
 		ok = isLower(c) || isDigit(c) || c == '-'
 	}
 	if !ok {
-		return &nameError{
-			problem: "invalid secret name " + quoteName(name),
-			fix:     fmt.Sprintf("use lowercase letters, digits and hyphens, starting with a letter, at most %d characters (e.g. api-key)", MaxNameLen),
-		}
+		return &nameError{problem: "not a valid secret name", fix: NameRule}
 	}
 	return nil
 }
@@ -35,6 +41,7 @@ func ValidateName(name string) error {
 // ValidateEnv checks an environment variable name: the POSIX portable form
 // [A-Z_][A-Z0-9_]*, upper case only (lower-case names are legal in POSIX
 // but are conventionally the shell's own variables), at most MaxEnvLen.
+// Like ValidateName's, the error does not repeat the name.
 func ValidateEnv(env string) error {
 	ok := env != "" && len(env) <= MaxEnvLen && (isUpper(env[0]) || env[0] == '_')
 	for i := 0; ok && i < len(env); i++ {
@@ -42,10 +49,7 @@ func ValidateEnv(env string) error {
 		ok = isUpper(c) || isDigit(c) || c == '_'
 	}
 	if !ok {
-		return &nameError{
-			problem: "invalid environment variable name " + quoteName(env),
-			fix:     fmt.Sprintf("use upper-case letters, digits and underscores, not starting with a digit, at most %d characters (e.g. API_KEY)", MaxEnvLen),
-		}
+		return &nameError{problem: "not a valid environment variable name", fix: EnvRule}
 	}
 	return nil
 }
@@ -63,15 +67,16 @@ func EnvFor(name string) string {
 }
 
 // validateValue checks what a TOML string and an environment variable can
-// carry. The message never includes the value.
-func validateValue(name string, value []byte) error {
+// carry. The message names neither the value nor the secret (whose name
+// may have been typed by mistake; the caller knows which one it is).
+func validateValue(value []byte) error {
 	switch {
 	case len(value) > MaxValueSize:
-		return fmt.Errorf("value of %s is %d bytes: at most %d bytes fit in an environment variable", name, len(value), MaxValueSize)
+		return fmt.Errorf("the value is %d bytes: at most %d bytes fit in an environment variable", len(value), MaxValueSize)
 	case !utf8.Valid(value):
-		return fmt.Errorf("value of %s is not valid UTF-8: store binary secrets base64-encoded", name)
+		return errors.New("the value is not valid UTF-8: store binary secrets base64-encoded")
 	case bytes.IndexByte(value, 0) >= 0:
-		return fmt.Errorf("value of %s contains a NUL byte, which no environment variable can hold: store it base64-encoded", name)
+		return errors.New("the value contains a NUL byte, which no environment variable can hold: store it base64-encoded")
 	}
 	return nil
 }

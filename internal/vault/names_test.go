@@ -46,9 +46,20 @@ func TestEnvFor(t *testing.T) {
 	}
 }
 
+// A value typed where a name belongs must not come back in the error.
+func TestNameErrorsDoNotRepeatTheName(t *testing.T) {
+	for _, typed := range []string{"sk_live_Zq81xY", "Zq81-Secret-Value", "ptzq81 secret", strings.Repeat("X", 10000)} {
+		for what, err := range map[string]error{"name": ValidateName(typed), "env": ValidateEnv(typed)} {
+			if err == nil || strings.Contains(err.Error(), typed) || strings.Contains(err.Error(), "Zq81") || len(err.Error()) > 400 {
+				t.Errorf("%s %q: %v", what, typed, err)
+			}
+		}
+	}
+}
+
+// A file's loader quotes the offending name, cut short.
 func TestLongNameIsCutInMessage(t *testing.T) {
-	err := ValidateName(strings.Repeat("X", 10000))
-	if err == nil || len(err.Error()) > 400 {
-		t.Fatalf("message not bounded: %d bytes", len(err.Error()))
+	if q := quoteName(strings.Repeat("X", 10000)); len(q) > 400 {
+		t.Fatalf("quoted name not bounded: %d bytes", len(q))
 	}
 }

@@ -75,11 +75,16 @@ func LoadRegistry(path string) (*Registry, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		// The names are the file's, not a command line's: quoting them
+		// says which entry is wrong.
+		if ValidateName(name) != nil {
+			return nil, fileErr(KindRegistry, path, nil, "invalid secret name "+quoteName(name), NameRule)
+		}
 		env := EnvFor(name)
 		if e := rf.Secrets[name].Env; e != nil {
 			// Set reads "" as "infer"; in the file an empty env is a mistake.
-			if err := ValidateEnv(*e); err != nil {
-				return nil, registryNameErr(path, err)
+			if ValidateEnv(*e) != nil {
+				return nil, fileErr(KindRegistry, path, nil, "invalid environment variable name "+quoteName(*e), EnvRule)
 			}
 			env = *e
 		}

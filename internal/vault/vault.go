@@ -105,7 +105,7 @@ func (v *Vault) Set(name string, value []byte) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	if err := validateValue(name, value); err != nil {
+	if err := validateValue(value); err != nil {
 		return err
 	}
 	if old, ok := v.values.m[name]; ok {

@@ -126,8 +126,8 @@ func TestSetRejects(t *testing.T) {
 		value []byte
 		want  string
 	}{
-		"upper name":    {"API_KEY", []byte("x"), "invalid secret name"},
-		"leading digit": {"1key", []byte("x"), "invalid secret name"},
+		"upper name":    {"API_KEY", []byte("x"), "not a valid secret name"},
+		"leading digit": {"1key", []byte("x"), "not a valid secret name"},
 		"nul value":     {"token", val, "NUL"},
 		"invalid utf8":  {"token", append(secret("sk-bad-utf8-"), 0xff, 0xfe), "UTF-8"},
 		"too big":       {"token", append(secret("sk-big-"), make([]byte, MaxValueSize)...), "at most"},
