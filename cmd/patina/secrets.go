@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -216,6 +217,9 @@ func printSecretsStatus(w io.Writer, st secrets.Status) {
 		fmt.Fprintf(w, "cache:      %s\n", c.Error)
 	case !c.Reachable:
 		fmt.Fprintf(w, "cache:      mother not running on %s (each run unlocks)\n", c.Socket)
+	case c.Cached && c.ExpiresIn > 0:
+		fmt.Fprintf(w, "cache:      unlocked in mother (%s; locks after %s unused, in %s at most; `patina secrets lock` forgets them)\n",
+			plural(c.Count, "variable"), remaining(c.IdleExpiresIn), remaining(c.ExpiresIn))
 	case c.Cached:
 		fmt.Fprintf(w, "cache:      unlocked in mother (%s; `patina secrets lock` forgets them)\n", plural(c.Count, "variable"))
 	default:
@@ -247,4 +251,17 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// remaining shows a time left: 42s, 9m58s, 1h59m (seconds matter less
+// the further away it is).
+func remaining(secs int64) string {
+	d := time.Duration(secs) * time.Second
+	switch {
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", d/time.Hour, d%time.Hour/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm%02ds", d/time.Minute, d%time.Minute/time.Second)
+	}
+	return fmt.Sprintf("%ds", secs)
 }

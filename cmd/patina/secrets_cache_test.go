@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,23 @@ func TestSecretsCache(t *testing.T) {
 	}
 	if r := w.ok(opts{noIdentity: true}, "secrets"); !strings.Contains(r.stdout, "unlocked in mother (2 variables") {
 		t.Errorf("status while cached:\n%s", r.stdout)
+	}
+	// …for the daemon's default TTLs (10 minutes idle, 2 hours at most),
+	// which the status shows counting down.
+	st := w.ok(opts{noIdentity: true}, "secrets").stdout
+	if !regexp.MustCompile(`locks after (10m00s|9m[0-5][0-9]s) unused, in (2h00m|1h59m) at most`).MatchString(st) {
+		t.Errorf("status does not show the cache's time left:\n%s", st)
+	}
+	var js struct {
+		Cache struct {
+			Cached bool  `json:"cached"`
+			Idle   int64 `json:"idle_expires_in_s"`
+			Max    int64 `json:"expires_in_s"`
+		} `json:"cache"`
+	}
+	must(t, json.Unmarshal([]byte(w.ok(opts{noIdentity: true}, "secrets", "--json").stdout), &js))
+	if c := js.Cache; !c.Cached || c.Idle < 500 || c.Idle > 600 || c.Max < 7000 || c.Max > 7200 {
+		t.Errorf("status --json cache: %+v", c)
 	}
 
 	// Lock: the next run needs the identity again.

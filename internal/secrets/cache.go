@@ -161,23 +161,35 @@ func (c *Cache) Get(ctx context.Context, id string) (vault.Env, error) {
 	return env, nil
 }
 
-// Peek reports whether id is cached and how many variables it holds,
-// without the values and without counting as use.
-func (c *Cache) Peek(ctx context.Context, id string) (bool, int, error) {
+// Peeked is what a peek at one cache entry says.
+type Peeked struct {
+	Cached bool
+	Count  int // variables
+	// IdleLeft is how long until the entry goes if nobody uses it, MaxLeft
+	// how long at most, whatever the use; zero from a daemon too old to say.
+	IdleLeft, MaxLeft time.Duration
+}
+
+// Peek reports whether id is cached, how many variables it holds and when
+// it expires, without the values and without counting as use.
+func (c *Cache) Peek(ctx context.Context, id string) (Peeked, error) {
 	ctx, cancel := context.WithTimeout(ctx, cacheTimeout)
 	defer cancel()
 	var out struct {
-		Cached bool `json:"cached"`
-		Count  int  `json:"count"`
+		Cached   bool  `json:"cached"`
+		Count    int   `json:"count"`
+		IdleSecs int64 `json:"idle_expires_in_s"`
+		MaxSecs  int64 `json:"expires_in_s"`
 	}
 	err := cacheErr(c.c.Get(ctx, "/secrets/cache?peek=1&vault="+url.QueryEscape(id), &out))
 	if errors.Is(err, ErrNotCached) {
-		return false, 0, nil
+		return Peeked{}, nil
 	}
 	if err != nil {
-		return false, 0, err
+		return Peeked{}, err
 	}
-	return out.Cached, out.Count, nil
+	return Peeked{Cached: out.Cached, Count: out.Count,
+		IdleLeft: time.Duration(out.IdleSecs) * time.Second, MaxLeft: time.Duration(out.MaxSecs) * time.Second}, nil
 }
 
 // Put caches env under id for the daemon's default idle TTL.

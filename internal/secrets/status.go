@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"time"
 
 	"github.com/patina-dev/patina/internal/identity"
 	"github.com/patina-dev/patina/internal/vault"
@@ -46,13 +47,17 @@ type SecretStatus struct {
 	Env  string `json:"env"`
 }
 
-// CacheStatus says whether the daemon holds these vaults unlocked.
+// CacheStatus says whether the daemon holds these vaults unlocked, and
+// for how long: IdleExpiresIn if no run uses them meanwhile, ExpiresIn at
+// most (omitted when not cached, or from a daemon too old to say).
 type CacheStatus struct {
-	Socket    string `json:"socket"`
-	Reachable bool   `json:"reachable"`
-	Cached    bool   `json:"cached"`
-	Count     int    `json:"count,omitempty"` // variables cached
-	Error     string `json:"error,omitempty"`
+	Socket        string `json:"socket"`
+	Reachable     bool   `json:"reachable"`
+	Cached        bool   `json:"cached"`
+	Count         int    `json:"count,omitempty"` // variables cached
+	IdleExpiresIn int64  `json:"idle_expires_in_s,omitempty"`
+	ExpiresIn     int64  `json:"expires_in_s,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // GetStatus reads the places' files (without decrypting) and asks the
@@ -97,7 +102,7 @@ func GetStatus(ctx context.Context, p Places, cache *Cache) (Status, error) {
 	id, err := CacheID(p)
 	if errors.Is(err, ErrNoVaults) {
 		// Nothing to cache; still say whether a daemon answers.
-		_, _, perr := cache.Peek(ctx, combineID("-", "-", "-", "-"))
+		_, perr := cache.Peek(ctx, combineID("-", "-", "-", "-"))
 		st.Cache.Reachable = perr == nil
 		if perr != nil && !Unreachable(perr) {
 			st.Cache.Reachable, st.Cache.Error = true, perr.Error()
@@ -107,10 +112,11 @@ func GetStatus(ctx context.Context, p Places, cache *Cache) (Status, error) {
 	if err != nil {
 		return st, err
 	}
-	cached, n, err := cache.Peek(ctx, id)
+	pk, err := cache.Peek(ctx, id)
 	switch {
 	case err == nil:
-		st.Cache.Reachable, st.Cache.Cached, st.Cache.Count = true, cached, n
+		st.Cache.Reachable, st.Cache.Cached, st.Cache.Count = true, pk.Cached, pk.Count
+		st.Cache.IdleExpiresIn, st.Cache.ExpiresIn = int64(pk.IdleLeft/time.Second), int64(pk.MaxLeft/time.Second)
 	case Unreachable(err):
 	default:
 		st.Cache.Reachable, st.Cache.Error = true, err.Error()
