@@ -129,9 +129,8 @@ func ownerOf(fi fs.FileInfo) int {
 	return -1
 }
 
-// privateCheck checks that path, when it exists, is ours and shared with
-// nobody: mode has none of the bits in open (0o077 for a directory
-// or key file). want describes the kind ("directory", "file").
+// privateCheck checks that path, when it exists, is a directory (or a
+// file) of ours, not a symlink, with no permission bits beyond perm.
 func privateCheck(name, path string, dir bool, perm fs.FileMode) check {
 	c := check{Name: name, Status: checkOK}
 	fi, err := os.Lstat(path)
@@ -279,7 +278,7 @@ func projectChecks(ctx context.Context) ([]projects.Project, []check) {
 			Fix: "correct " + reg.File() + ", or move it aside and register the projects again with patina scrape PATH"}}
 	}
 	if len(ps) == 0 {
-		return nil, []check{{Name: "projects", Status: checkSkip, Detail: "no project is registered", Fix: ""}}
+		return nil, []check{{Name: "projects", Status: checkSkip, Detail: "no project is registered"}}
 	}
 	cs := make([]check, 0, len(ps))
 	for _, p := range ps {

@@ -23,7 +23,7 @@ var ErrDamaged = errors.New("index: damaged")
 type DamagedError struct {
 	Path   string
 	Reason string // e.g. "file is not a database", "a directory in its place"
-	Err    error  // the cause, when there is one (a *sqlite3.Error)
+	Err    error  // the cause, when there is one (SQLite's error)
 }
 
 func (e *DamagedError) Error() string {

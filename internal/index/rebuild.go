@@ -35,7 +35,7 @@ func rebuild(ctx context.Context, root, path string, dmg *DamagedError, opts Scr
 	}
 	aside, err := replace(tmp, path, dmg != nil)
 	if err != nil {
-		removeWithSidecars(tmp)
+		// tmp may be the only index left now; the next scrape sweeps it.
 		return sum, err
 	}
 	sum.Index, sum.Rebuilt, sum.SetAside = path, true, aside

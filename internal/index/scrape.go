@@ -115,10 +115,10 @@ type Summary struct {
 // paths.ProjectIndex(root), creating it if needed. It refuses a .patina or
 // .patina/local that is a symlink (see paths.CheckProjectIndexDir).
 //
-// It first checks the index in place (Verify): one that is damaged (a
-// symlink or a directory in its place included) is rebuilt from the files
-// as ScrapeOptions.Rebuild asks for, and so is one that a scrape finds
-// damaged part-way. See DB.Scrape and rebuild.
+// It first checks the index in place (Verify). One that is damaged (a
+// symlink or a directory in its place included), or that the scrape finds
+// damaged part-way, is rebuilt from the files as ScrapeOptions.Rebuild
+// would, after opts.Damaged is told. See DB.Scrape and rebuild.
 func Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, error) {
 	canon, err := canonicalRoot(root)
 	if err != nil {
