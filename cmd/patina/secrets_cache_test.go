@@ -114,7 +114,7 @@ func TestSecretsCache(t *testing.T) {
 		t.Fatalf("first project: %v", got)
 	}
 	w.ok(opts{dir: other}, "secrets", "run", "--", "true")
-	cmd := w.command(opts{dir: other, noIdentity: true}, "secrets", "run", "--", "sh", "-c", `printf %s "$RENAMED_KEY"`)
+	cmd := w.command(opts{dir: other, noIdentity: true}, "secrets", "run", "--no-masking", "--", "sh", "-c", `printf %s "$RENAMED_KEY"`)
 	out, err := cmd.Output()
 	must(t, err)
 	if string(out) != "other-project-value" {

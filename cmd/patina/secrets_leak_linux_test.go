@@ -280,7 +280,7 @@ func TestSecretsRunCtrlC(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.ok(opts{}, "secrets", "init")
-	w.add("api-key", "v")
+	w.add("api-key", "long-enough-to-mask")
 	p := openTestPty(t)
 	ready := filepath.Join(w.out, "ready")
 	got := filepath.Join(w.out, "got")

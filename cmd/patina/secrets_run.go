@@ -5,20 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/patina-dev/patina/internal/identity"
+	"github.com/patina-dev/patina/internal/mask"
 	"github.com/patina-dev/patina/internal/secrets"
 	"github.com/patina-dev/patina/internal/sshdest"
 )
 
+// runMaskingHelp is the part of `secrets run --help` about masking.
+var runMaskingHelp = fmt.Sprintf(`masking: when the command's stdout or stderr is not a terminal (a pipe, a
+file, an agent's shell tool), patina relays it and replaces every secret value,
+and its URL-encoded, JSON and base64 forms, with %s.
+A terminal is handed to the command untouched: a person is reading it, not an
+agent, and full-screen programs keep working. Stdout and stderr are decided
+separately. Values shorter than %d bytes are not masked (patina names them in a
+warning). --no-masking turns masking off.`, mask.Placeholder, mask.MinLen)
+
 func secretsRunVerb() *verb {
 	v := &verb{name: "run", summary: "run a command with the secrets in its environment (unlocked once, then from mother's cache)"}
-	const usage = "secrets run [--ssh HOST] -- CMD [ARG...]"
+	const usage = "secrets run [--ssh HOST] [--no-masking] -- CMD [ARG...]"
+	help := v.summary + "\n\n" + runMaskingHelp
 	v.run = func(args []string) error {
 		fs := flags("run")
 		fs.SetInterspersed(false) // everything from CMD on is the command's
 		host := fs.String("ssh", "", "run on `HOST`: the secrets travel to `ssh -- HOST bash -s` on stdin, never in argv")
-		if err := parseSecrets(fs, usage, v.summary, args); err != nil {
+		noMasking := fs.Bool("no-masking", false, "show the command's output as it is, secret values included")
+		if err := parseSecrets(fs, usage, help, args); err != nil {
 			return err
 		}
 		argv := fs.Args()
@@ -53,7 +66,13 @@ func secretsRunVerb() *verb {
 				note("note: mother is not running, so the unlocked secrets are not cached (start it: `patina mother serve`)")
 			}
 		}
-		code, err := secrets.Run(secrets.Command{Argv: argv, Env: env, SSHHost: *host})
+		if *noMasking {
+			note("note: --no-masking: the command's output is shown as it is, secret values included")
+		}
+		code, err := secrets.Run(secrets.Command{Argv: argv, Env: env, SSHHost: *host, Mask: !*noMasking,
+			Unmasked: func(names []string) {
+				note("warning: not masking %s: values shorter than %d bytes would garble the output", strings.Join(names, ", "), mask.MinLen)
+			}})
 		if err != nil {
 			var se *secrets.StartError
 			if errors.As(err, &se) {

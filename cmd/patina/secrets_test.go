@@ -238,7 +238,7 @@ func TestSecretsRunExitStatus(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.ok(opts{}, "secrets", "init")
-	w.add("api-key", "v")
+	w.add("api-key", "long-enough-to-mask")
 	for _, c := range []struct {
 		argv []string
 		code int
@@ -270,7 +270,7 @@ func TestSecretsRunForwardsSignals(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.ok(opts{}, "secrets", "init")
-	w.add("api-key", "v")
+	w.add("api-key", "long-enough-to-mask")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1} {
 		t.Run(sig.String(), func(t *testing.T) {
 			ready := filepath.Join(w.out, "ready-"+fmt.Sprint(int(sig)))
@@ -309,7 +309,7 @@ func TestSecretsNoDaemonNoNoise(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.ok(opts{}, "secrets", "init")
-	w.add("api-key", "v")
+	w.add("api-key", "long-enough-to-mask")
 	r := w.ok(opts{}, "secrets", "run", "--", "true")
 	if r.stderr != "" || r.stdout != "" {
 		t.Errorf("run without a daemon said %q %q", r.stdout, r.stderr)
@@ -352,7 +352,7 @@ func TestSecretsRunScrubsCredentials(t *testing.T) {
 	w := newWorld(t)
 	w.ok(opts{}, "secrets", "init")
 	w.add("api-key", "scrubbed-run-value")
-	r := w.ok(opts{env: []string{"PATINA_MOTHER_TOKEN=token-must-not-reach-the-child"}}, "secrets", "run", "--", "env")
+	r := w.ok(opts{env: []string{"PATINA_MOTHER_TOKEN=token-must-not-reach-the-child"}}, "secrets", "run", "--no-masking", "--", "env")
 	if !strings.Contains(r.stdout, "API_KEY=scrubbed-run-value\n") {
 		t.Errorf("the secret is missing:\n%s", r.stdout)
 	}
@@ -371,7 +371,7 @@ func TestSecretsRunSSHDestinations(t *testing.T) {
 	w := newWorld(t)
 	w.writeStandInSSH()
 	w.ok(opts{}, "secrets", "init")
-	w.add("api-key", "v")
+	w.add("api-key", "long-enough-to-mask")
 	for _, host := range []string{
 		"`touch $OUT/pwned`", "$(touch $OUT/pwned)", "a;touch", "a|b", "(x)", "{a,b}", "a!b", "a*",
 		"-oProxyCommand=x", "a b", "",

@@ -31,8 +31,15 @@ type Command struct {
 	// argv. It must pass sshdest.Valid.
 	SSHHost string
 	// Stdin, Stdout and Stderr are handed to the child as they are (the
-	// terminal stays the child's); nil means ours.
+	// terminal stays the child's), but for masking; nil means ours.
 	Stdin, Stdout, Stderr *os.File
+	// Mask relays Stdout and Stderr, each that is not a terminal, with
+	// every value replaced by mask.Placeholder (see relay.go); with --ssh,
+	// the remote command's output, as ssh hands it back.
+	Mask bool
+	// Unmasked, if set and masking is on, is told before the child starts
+	// of the variables whose values are too short to mask (mask.MinLen).
+	Unmasked func(names []string)
 }
 
 // Signals forwarded to the child while it runs.
@@ -58,7 +65,8 @@ func (e *StartError) Error() string { return e.Err.Error() }
 func (e *StartError) Unwrap() error { return e.Err }
 
 // Run starts c with the secrets added to our environment, forwards signals
-// to it, waits, and returns its exit status, 128+N for death by signal N.
+// to it, waits, and returns its exit status, 128+N for death by signal N,
+// once all of its output has been relayed.
 // $PATINA_IDENTITY and $PATINA_MOTHER_TOKEN are not passed on (to the
 // command, or to ssh): the child asked for secrets, not for the key to
 // every vault or to the daemon.
@@ -75,6 +83,16 @@ func Run(c Command) (int, error) {
 	}
 	if c.Stderr == nil {
 		c.Stderr = os.Stderr
+	}
+	rs, err := relayOutputs(&c)
+	if err != nil {
+		return 0, err
+	}
+	// The child has exited (or never started) when run returns: the
+	// relays then write out the rest of its output before we go.
+	defer rs.finish()
+	if len(rs.unmasked) > 0 && c.Unmasked != nil {
+		c.Unmasked(rs.unmasked)
 	}
 	if c.SSHHost != "" {
 		return runSSH(c)
