@@ -74,6 +74,15 @@ func TestDamagedIndexRepair(t *testing.T) {
 				t.Errorf("doctor: exit %d, %+v", r.code, c)
 			}
 
+			r = runPatina(t, env, "projects", "list", "--json")
+			var listed []struct{ Name, Status, Problem string }
+			must(t, json.Unmarshal([]byte(r.stdout), &listed))
+			for _, p := range listed {
+				if p.Name == name && (p.Status != "damaged" || !strings.Contains(p.Problem, "rebuild it: patina scrape --rebuild "+root)) {
+					t.Errorf("projects list: %+v", p)
+				}
+			}
+
 			r = runPatina(t, env, "scrape", "--no-embed", root)
 			if r.code != 0 || !strings.Contains(r.stderr, "patina: note: the index of "+name+" was damaged (") ||
 				!strings.Contains(r.stderr, "); rebuilding it from the files\n") || !strings.Contains(r.stdout, "; rebuilt;") {

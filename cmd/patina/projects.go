@@ -93,6 +93,10 @@ func describeProject(p projects.Project) projectInfo {
 	db, err := index.OpenReadOnly(p.Index)
 	if err != nil {
 		info.Problem = oneLine(err.Error())
+		if errors.Is(err, index.ErrDamaged) {
+			info.Status = projects.StatusDamaged
+			info.Problem += "; rebuild it: patina scrape --rebuild " + shellWord(p.Path)
+		}
 		return info
 	}
 	defer db.Close()

@@ -256,9 +256,9 @@ func check(e fileEntry) Project {
 	case err != nil:
 		return bad(StatusNoIndex, "no index at %s (run patina scrape %s)", p.Index, e.Path)
 	case fi.Mode()&os.ModeSymlink != 0:
-		return bad(StatusDamaged, "%v: %s is a symlink, not an index (patina scrape --rebuild %s replaces it, leaving its target alone)", paths.ErrIndexSymlink, p.Index, e.Path)
+		return bad(StatusDamaged, "%v: %s is a symlink; rebuild it: patina scrape --rebuild %s (which removes the link, not its target)", paths.ErrIndexSymlink, p.Index, e.Path)
 	case !fi.Mode().IsRegular():
-		return bad(StatusDamaged, "%s is not a file (patina scrape --rebuild %s moves it aside and rebuilds the index)", p.Index, e.Path)
+		return bad(StatusDamaged, "%s is not a file; rebuild it: patina scrape --rebuild %s (which moves it aside)", p.Index, e.Path)
 	}
 	if real, err := filepath.EvalSymlinks(p.Index); err != nil {
 		return bad(StatusInvalid, "index %s: %v", p.Index, err)
