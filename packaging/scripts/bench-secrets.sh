@@ -7,12 +7,19 @@
 #   cold:  `patina secrets run -- true` with no daemon (in-process decrypt
 #          with PATINA_IDENTITY), and `patina version` (start-up alone), for
 #          reference: most of a warm run is the binary starting.
+#   mask:  the warm run with masking (the default when stdout is not a
+#          terminal, as here) against --no-masking, which hands the child
+#          our stdout and stderr: the cost of setting up the relay.
+#   relay: `patina secrets run -- head -c 100M /dev/zero | wc -c` (every byte
+#          through the masking relay) against the same head without patina,
+#          the median of RELAY_RUNS runs each; the byte count is checked.
 # Without the daemon a human also pays the unlock itself (a passphrase and
 # scrypt, about a second, or Touch ID) on every run; that is not timed here.
 # Each is the median wall time of RUNS runs; the ratio is warm / age.
 #
 # Usage: packaging/scripts/bench-secrets.sh BIN   (make bench calls it with bin/patina)
-# Knobs: RUNS (default 30), SECRETS (secrets in the vault, default 20).
+# Knobs: RUNS (default 30), SECRETS (secrets in the vault, default 20),
+# RELAY_RUNS (default 5), RELAY_MB (default 100).
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 PATH-TO-patina-BINARY" >&2; exit 2; }
@@ -24,6 +31,8 @@ for tool in age age-keygen; do
 done
 runs=${RUNS:-30}
 nsecrets=${SECRETS:-20}
+relay_runs=${RELAY_RUNS:-5}
+relay_mb=${RELAY_MB:-100}
 
 work=$(mktemp -d /tmp/patina-bench-secrets.XXXXXX)
 chmod 700 "$work"
@@ -54,7 +63,7 @@ vault="$work/proj/.patina/vault.age"
 median_ms() {
   local i t0 t1
   local -a times=()
-  for i in $(seq 1 "$runs"); do
+  for i in $(seq 1 "${n:-$runs}"); do
     # EPOCHREALTIME (bash 5): no `date` process inside the measurement.
     t0=${EPOCHREALTIME/[.,]/}
     "$@" >/dev/null
@@ -69,6 +78,19 @@ median_ms() {
 age_then_true() { age -d -i "$work/key.txt" "$vault" >/dev/null && true; }
 cold_run() { with_id "$bin" secrets run -- true; }
 warm_run() { "$bin" secrets run -- true; }
+# --no-masking says so on stderr; stderr is discarded for both, so both
+# relay (or not) the same streams whatever the terminal running this.
+masked_run() { "$bin" secrets run -- true 2>/dev/null; }
+unmasked_run() { "$bin" secrets run --no-masking -- true 2>/dev/null; }
+relay_bytes=$((relay_mb * 1024 * 1024))
+# check_count CMD...: CMD must print exactly relay_bytes bytes.
+check_count() {
+  local got
+  got=$("$@")
+  [ "$got" -eq "$relay_bytes" ] || { echo "bench-secrets: $* counted $got bytes, want $relay_bytes" >&2; exit 1; }
+}
+relay_masked() { "$bin" secrets run -- head -c "${relay_mb}M" /dev/zero | wc -c; }
+relay_direct() { head -c "${relay_mb}M" /dev/zero | wc -c; }
 
 echo "== secrets: $nsecrets secrets in one project vault, median of $runs runs each"
 startup_ms=$(median_ms "$bin" version)
@@ -82,9 +104,25 @@ for _ in $(seq 1 200); do [ -S "$PATINA_SOCKET" ] && break; sleep 0.01; done
 with_id "$bin" secrets run -- true # unlock once: the cache is warm
 warm_run || { echo "bench-secrets: a run without PATINA_IDENTITY missed the cache" >&2; exit 1; }
 warm_ms=$(median_ms warm_run)
+masked_ms=$(median_ms masked_run)
+unmasked_ms=$(median_ms unmasked_run)
+check_count relay_masked
+check_count relay_direct
+relay_ms=$(n=$relay_runs median_ms relay_masked)
+direct_ms=$(n=$relay_runs median_ms relay_direct)
 
 printf '%-52s %8s ms\n' "patina secrets run -- true (warm daemon cache)" "$warm_ms"
 printf '%-52s %8s ms\n' "age -d -i KEY vault.age >/dev/null && true" "$age_ms"
 printf '%-52s %8s ms\n' "patina secrets run -- true (no daemon, decrypts)" "$cold_ms"
 printf '%-52s %8s ms\n' "patina version (the binary's start-up alone)" "$startup_ms"
 awk -v w="$warm_ms" -v a="$age_ms" 'BEGIN { printf "ratio warm-cache run / age -d: %.2f\n", w / a }'
+echo
+printf '%-52s %8s ms\n' "patina secrets run -- true (warm, masking)" "$masked_ms"
+printf '%-52s %8s ms\n' "patina secrets run --no-masking -- true (warm)" "$unmasked_ms"
+awk -v m="$masked_ms" -v u="$unmasked_ms" 'BEGIN { printf "ratio masking / --no-masking: %.2f\n", m / u }'
+echo
+printf '%-52s %8s ms  %6.0f MiB/s\n' "secrets run -- head -c ${relay_mb}M /dev/zero | wc -c" "$relay_ms" \
+  "$(awk -v ms="$relay_ms" -v mb="$relay_mb" 'BEGIN { print mb / (ms / 1000) }')"
+printf '%-52s %8s ms  %6.0f MiB/s\n' "head -c ${relay_mb}M /dev/zero | wc -c (no patina)" "$direct_ms" \
+  "$(awk -v ms="$direct_ms" -v mb="$relay_mb" 'BEGIN { print mb / (ms / 1000) }')"
+awk -v r="$relay_ms" -v d="$direct_ms" 'BEGIN { printf "ratio through the masking relay / head alone: %.2f (median of %d runs each)\n", r / d, '"$relay_runs"' }'
