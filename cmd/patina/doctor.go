@@ -103,7 +103,7 @@ func printChecks(w io.Writer, cs []check) {
 	counts := map[string]int{}
 	for _, c := range cs {
 		counts[c.Status]++
-		fmt.Fprintf(w, "%-4s  %s: %s\n", c.Status, c.Name, printable(c.Detail))
+		fmt.Fprintf(w, "%-4s  %s: %s\n", c.Status, printable(c.Name), printable(c.Detail))
 		if c.Fix != "" {
 			fmt.Fprintf(w, "      fix: %s\n", printable(c.Fix))
 		}
@@ -119,7 +119,7 @@ func shellWord(s string) string {
 	return shellquote.Quote(s)
 }
 
-var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./@%+=:,~-]+$`)
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./@%+=:,-]+$`)
 
 // ownerOf is the uid owning fi (-1 when the platform cannot say).
 func ownerOf(fi fs.FileInfo) int {
@@ -240,7 +240,7 @@ func modelChecks() []check {
 		info := describeModel(m)
 		c := check{Name: "model " + m.Name, Status: checkOK, Detail: fmt.Sprintf("%d files with their pinned SHA-256", len(m.Files))}
 		if info.State != stateOK {
-			c.Status, c.Detail = checkFail, info.Problem
+			c.Status, c.Detail = checkFail, strings.TrimPrefix(info.Problem, "model "+m.Name+": ")
 			c.Fix = fmt.Sprintf("add it again: patina model add --name %s …", m.Name)
 			if m.Builtin() {
 				// Without it scry is lexical, which works.
@@ -252,7 +252,7 @@ func modelChecks() []check {
 	rt := describeRuntime()
 	c := check{Name: "onnx runtime", Status: checkOK, Detail: fmt.Sprintf("%s %s with its pinned SHA-256", rt.Version, rt.Path)}
 	if rt.State != stateOK {
-		c.Status, c.Detail, c.Fix = checkWarn, rt.Problem, "make models (in patina's source tree) provisions it; without it scry is lexical"
+		c.Status, c.Detail, c.Fix = checkWarn, strings.TrimPrefix(rt.Problem, "onnx runtime: "), "make models (in patina's source tree) provisions it; without it scry is lexical"
 	}
 	return append(cs, c)
 }

@@ -125,6 +125,13 @@ func TestScrapeRebuildAndDeletedIndex(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "\nfail  index fx: no index at ") || !strings.Contains(r.stdout, "\n      fix: patina scrape "+root+"\n") {
 		t.Errorf("doctor: exit %d\n%s", r.code, r.stdout)
 	}
+	// Nothing provisioned: scry would be lexical, which works.
+	checks, _ = doctorJSON(t, append(env, "PATINA_CACHE="+t.TempDir()))
+	for _, name := range []string{"model use-lite", "onnx runtime"} {
+		if c := checks[name]; c.Status != checkWarn || !strings.Contains(c.Detail, "missing") || !strings.Contains(c.Fix, "make models") {
+			t.Errorf("%s unprovisioned: %+v", name, c)
+		}
+	}
 }
 
 // TestDoctorVaultFiles: doctor reads the vault files without decrypting
