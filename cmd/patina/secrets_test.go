@@ -234,6 +234,9 @@ func TestSecretsCommandLineRefusals(t *testing.T) {
 	}
 }
 
+// With no terminal, the command's stdout and stderr go through the masking
+// relay: this and the signal test show that it changes neither the exit
+// status nor how signals reach the command.
 func TestSecretsRunExitStatus(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -279,7 +282,7 @@ func TestSecretsRunForwardsSignals(t *testing.T) {
 			script := fmt.Sprintf(`trap 'echo %[1]s > %[2]s; exit 3' %[1]s; touch %[3]s; while :; do sleep 0.05; done`, name, got, ready)
 			cmd := w.command(opts{}, "secrets", "run", "--", "sh", "-c", script)
 			var errb bytes.Buffer
-			cmd.Stderr = &errb
+			cmd.Stderr = &errb // and stdout /dev/null: both relayed, masked
 			must(t, cmd.Start())
 			deadline := time.Now().Add(20 * time.Second)
 			for {
