@@ -20,6 +20,9 @@ type verb struct {
 	run     func(args []string) error
 	sub     []*verb
 	hidden  bool
+	// quiet verbs may be handed a secret where a command belongs: their
+	// errors never repeat an argument.
+	quiet bool
 }
 
 func root() *verb {
@@ -96,6 +99,9 @@ func dispatch(v *verb, args []string, path []string, stdout io.Writer) error {
 		if s.name == args[0] {
 			return dispatch(s, args[1:], path, stdout)
 		}
+	}
+	if v.quiet {
+		return usageError{fmt.Sprintf("argument 1 is not a command of %q (see %s --help)", strings.Join(path, " "), strings.Join(path, " "))}
 	}
 	return usageError{fmt.Sprintf("unknown command %q for %q (see %s --help)", args[0], strings.Join(path, " "), strings.Join(path, " "))}
 }

@@ -44,6 +44,7 @@ func secretsVerb() *verb {
 // harden makes every secrets verb run non-dumpable (secrets.Harden): it
 // may hold decrypted values or the identity, and the agent runs as us.
 func harden(v *verb) {
+	v.quiet = true
 	if run := v.run; run != nil {
 		v.run = func(args []string) error {
 			if err := secrets.Harden(); err != nil {

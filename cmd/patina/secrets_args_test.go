@@ -46,9 +46,9 @@ func TestSecretsErrorsNeverRepeatArguments(t *testing.T) {
 			{[]string{"secrets", "export-key", v}, "", false},
 			{[]string{"secrets", "import-key", v}, "", false},
 			{[]string{"secrets", "--json", v}, "", false},
-			// Not here: `patina secrets V` and `patina secrets recipients V`,
-			// whose "unknown command" error comes from the dispatcher in
-			// main.go; and --ssh V, which ssh itself may print back.
+			{[]string{"secrets", v}, "", false},
+			{[]string{"secrets", "recipients", v}, "", false},
+			// Not here: --ssh V, which ssh itself may print back.
 		} {
 			if c.addsValidName && vault.ValidateName(v) == nil {
 				continue
