@@ -91,8 +91,17 @@ func TestBrokenModelFallsBackToLexical(t *testing.T) {
 			}
 		})
 	}
+	// Nothing changed, nothing to embed: the model is never opened, so a
+	// re-scrape with a broken one succeeds and keeps the vectors.
+	r := runPatina(t, append(base, "PATINA_CACHE="+brokenCache(t, cases[0].spoil)), "scrape", good)
+	if r.code != 0 || !strings.Contains(r.stdout, "0 files indexed") || strings.Contains(r.stderr, "model") {
+		t.Errorf("unchanged re-scrape with a broken model: exit %d, want 0 without opening it\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runPatina(t, base, "scry", indextest.WordReadme, "--project", "good", "--mode", "semantic", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"mode":"semantic"`) {
+		t.Errorf("semantic scry after the unchanged re-scrape: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	// --no-embed is a clean text-only scrape.
-	r := runPatina(t, append(base, "PATINA_CACHE="+t.TempDir()), "scrape", indextest.Fixture(t), "--name", "plain", "--no-embed")
+	r = runPatina(t, append(base, "PATINA_CACHE="+t.TempDir()), "scrape", indextest.Fixture(t), "--name", "plain", "--no-embed")
 	if r.code != 0 || strings.Contains(r.stdout, "embedded") {
 		t.Errorf("scrape --no-embed without any model: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

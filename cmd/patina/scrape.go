@@ -172,17 +172,20 @@ func scrape(root, name string, m modelChoice, rebuild, asJSON bool) error {
 		rebuild = true
 		fmt.Fprintf(os.Stderr, "patina: note: the index of %s was damaged (%s); rebuilding it from the files\n", p.Name, d.Reason)
 	}
-	// The model is loaded (its files hashed) before the scrape starts, so
-	// a bad one is known at once; the text is indexed either way.
+	// The model is found now (a missing one is known at once) but opened
+	// only when a chunk needs a vector: an unchanged re-scrape never loads
+	// it. The text is indexed either way.
 	var modelErr error
+	var lazy *knowledge.LazyEmbedder
 	opts.DropEmbeddings = m.none
 	if !m.none {
-		e, err := knowledge.LoadModel(m.pick(p.Path))
+		e, err := knowledge.FindModel(m.pick(p.Path))
 		if err != nil {
 			modelErr = err
 		} else {
 			defer e.Close()
-			opts.Embedder = knowledge.Embedder{E: e}
+			lazy = e
+			opts.Embedder = e
 		}
 	}
 	var bar *progressBar
@@ -193,6 +196,10 @@ func scrape(root, name string, m modelChoice, rebuild, asJSON bool) error {
 	sum, err := index.Scrape(ctx, p.Path, opts)
 	if bar != nil {
 		bar.clear()
+	}
+	if lazy != nil && lazy.OpenErr() != nil && errors.Is(err, lazy.OpenErr()) {
+		// The text index is complete; only the vectors are missing.
+		modelErr, err = lazy.OpenErr(), nil
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -158,3 +158,53 @@ func (e Embedder) ModelID() string { return e.E.Manifest().ID() }
 func (e Embedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	return e.E.Embed(ctx, texts)
 }
+
+// LazyEmbedder is an Embedder whose model is opened (its files hashed, ONNX
+// Runtime started) on the first Embed, so a scrape with nothing to embed
+// never pays for it. Name and identity come from the manifest alone.
+type LazyEmbedder struct {
+	m       *embed.Manifest
+	e       *embed.Embedder
+	openErr error
+}
+
+// FindModel looks the model up without opening it.
+func FindModel(name string) (*LazyEmbedder, error) {
+	m, err := embed.Find(name)
+	if err != nil {
+		return nil, err
+	}
+	return &LazyEmbedder{m: m}, nil
+}
+
+// ModelName is the manifest's name.
+func (l *LazyEmbedder) ModelName() string { return l.m.Name }
+
+// ModelID is the manifest's identity.
+func (l *LazyEmbedder) ModelID() string { return l.m.ID() }
+
+// Embed opens the model the first time, then embeds texts. An open that
+// fails is remembered (OpenErr) and returned for every call.
+func (l *LazyEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if l.e == nil && l.openErr == nil {
+		l.e, l.openErr = embed.Open(l.m)
+	}
+	if l.openErr != nil {
+		return nil, l.openErr
+	}
+	return l.e.Embed(ctx, texts)
+}
+
+// Opened says whether an Embed call opened the model.
+func (l *LazyEmbedder) Opened() bool { return l.e != nil }
+
+// OpenErr is why the model could not be opened, if an Embed tried.
+func (l *LazyEmbedder) OpenErr() error { return l.openErr }
+
+// Close releases the model if it was opened.
+func (l *LazyEmbedder) Close() error {
+	if l.e == nil {
+		return nil
+	}
+	return l.e.Close()
+}
