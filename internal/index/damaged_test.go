@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patina-dev/patina/internal/index/indextest"
 	"github.com/patina-dev/patina/internal/paths"
@@ -155,5 +157,43 @@ func TestIsSQLiteError(t *testing.T) {
 	}
 	if db.Diagnose(err) != err {
 		t.Errorf("a missing table is not damage: %v", db.Diagnose(err))
+	}
+}
+
+// A scrape that ends well stamps the index; the next skips quick_check
+// only while the file matches the stamp. Pages spoiled in the middle of
+// the file (size unchanged, header sound) after the stamp are still found
+// before the scrape writes.
+func TestVerifiedStamp(t *testing.T) {
+	root := indextest.Fixture(t)
+	if _, err := Scrape(ctx, root, ScrapeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	path := paths.ProjectIndex(root)
+	if !unchangedSinceVerified(path) {
+		t.Fatal("a clean scrape left no stamp the index matches")
+	}
+	fi, err := os.Stat(path)
+	must(t, err)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	must(t, err)
+	junk := bytes.Repeat([]byte{0xA5}, 4096)
+	for off := int64(4096); off+4096 <= fi.Size(); off += 8192 {
+		_, err = f.WriteAt(junk, off)
+		must(t, err)
+	}
+	must(t, f.Close())
+	// Another second, so a coarse clock still moves the mtime.
+	must(t, os.Chtimes(path, time.Now(), fi.ModTime().Add(time.Second)))
+	if unchangedSinceVerified(path) {
+		t.Fatal("an index written since its stamp still matches it")
+	}
+	var told *DamagedError
+	sum, err := Scrape(ctx, root, ScrapeOptions{Damaged: func(d *DamagedError) { told = d }})
+	if err != nil || told == nil || !sum.Rebuilt {
+		t.Fatalf("scrape of an index spoiled after its stamp: damaged %v, %+v, %v", told, sum, err)
+	}
+	if !unchangedSinceVerified(path) {
+		t.Fatal("the rebuild left no stamp")
 	}
 }

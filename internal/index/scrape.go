@@ -141,7 +141,7 @@ func Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, erro
 	sweepRebuilds(path)
 
 	var dmg *DamagedError
-	switch err := Verify(ctx, path); {
+	switch err := verifyUnlessStamped(ctx, path); {
 	case err == nil || errors.Is(err, ErrNoIndex):
 	case errors.As(err, &dmg):
 	default:
@@ -149,6 +149,9 @@ func Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, erro
 	}
 	if dmg == nil && !opts.Rebuild {
 		sum, err := scrapeAt(ctx, canon, path, opts)
+		if err == nil {
+			stampVerified(path)
+		}
 		if !errors.As(err, &dmg) || ctx.Err() != nil {
 			return sum, err
 		}
@@ -156,7 +159,11 @@ func Scrape(ctx context.Context, root string, opts ScrapeOptions) (Summary, erro
 	if dmg != nil && opts.Damaged != nil {
 		opts.Damaged(dmg)
 	}
-	return rebuild(ctx, canon, path, dmg, opts)
+	sum, err := rebuild(ctx, canon, path, dmg, opts)
+	if err == nil {
+		stampVerified(path)
+	}
+	return sum, err
 }
 
 // scrapeAt opens the index at path and scrapes root into it; the caller
