@@ -134,6 +134,7 @@ func serve(log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	defer engine.Close()
+	engine.WarmOnUse() // the first scry starts loading models and vectors; start-up loads nothing
 	service.RegisterScry(srv, engine)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -385,3 +385,19 @@ func dot(a, b []float32) float32 {
 	}
 	return s0 + s1 + s2 + s3
 }
+
+// WarmVectors reads the vectors of the index's embedding model into
+// memory, as the first semantic search would, so that search finds them
+// ready. An index without vectors is left as it is.
+func (db *DB) WarmVectors(ctx context.Context) error {
+	_, id, err := db.EmbeddingModel(ctx)
+	if err != nil || id == "" {
+		return err
+	}
+	var bytes int
+	if err := db.sql.QueryRowContext(ctx, `SELECT length(vector) FROM embeddings WHERE model_id = ? LIMIT 1`, id).Scan(&bytes); err != nil {
+		return err
+	}
+	_, err = db.vectors(ctx, id, bytes/4)
+	return err
+}

@@ -5,8 +5,11 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/patina-dev/patina/internal/index/indextest"
 )
 
 // testSet quantises n vectors of dims drawn by gen, as vectors() does,
@@ -182,5 +185,37 @@ func TestVectorRoundTrip(t *testing.T) {
 	}
 	if _, ok := decodeVector(nil, encodeVector(v)[:15], len(v)); ok {
 		t.Fatal("a truncated vector decoded")
+	}
+}
+
+// WarmVectors leaves the model's vectors in memory, where the next
+// semantic search finds them; an index without vectors stays as it is.
+func TestWarmVectors(t *testing.T) {
+	ctx := context.Background()
+	root := indextest.Fixture(t)
+	db, err := Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Scrape(ctx, root, ScrapeOptions{NoGit: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WarmVectors(ctx); err != nil || db.vec.set != nil {
+		t.Fatalf("an index without vectors: %v, set %v", err, db.vec.set != nil)
+	}
+	e := &indextest.WordEmbedder{Name: "w", ID: "w1", Dims: 16}
+	if _, err := db.Scrape(ctx, root, ScrapeOptions{NoGit: true, Embedder: e}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WarmVectors(ctx); err != nil {
+		t.Fatal(err)
+	}
+	set := db.vec.set
+	if set == nil || set.modelID != VectorID("w1") || set.dims != 16 || len(set.ids) == 0 {
+		t.Fatalf("warmed set: %+v", set)
+	}
+	if _, err := db.SearchSemantic(ctx, SemanticQuery{ModelID: VectorID("w1"), Vector: e.Vector("quasar")}); err != nil || db.vec.set != set {
+		t.Fatalf("the search after warming read the vectors again (%v)", err)
 	}
 }

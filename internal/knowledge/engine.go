@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/patina-dev/patina/internal/index"
 	"github.com/patina-dev/patina/internal/projects"
@@ -73,6 +75,43 @@ type Engine struct {
 	catalog  *scry.Catalog
 	models   *Models
 	searcher *scry.Searcher
+
+	warm     bool // see WarmOnUse
+	warmMu   sync.Mutex
+	warmedAt map[string]*index.DB // project → the open index last warmed
+}
+
+// WarmOnUse makes every scry start, in the background, loading the model
+// and the vectors of each project it searches, once per index: the daemon
+// calls it, so that its first semantic query finds them ready while its
+// start-up (which must stay light) loads nothing. An in-process engine,
+// gone when its one query is answered, does not.
+func (e *Engine) WarmOnUse() { e.warm = true }
+
+// warmUp starts the warm-up of the sources not yet warmed.
+// An index reopened since (a scrape wrote it) is warmed again.
+func (e *Engine) warmUp(srcs []scry.Source) {
+	e.warmMu.Lock()
+	defer e.warmMu.Unlock()
+	if e.warmedAt == nil {
+		e.warmedAt = map[string]*index.DB{}
+	}
+	for _, src := range srcs {
+		if e.warmedAt[src.Name] == src.Index {
+			continue
+		}
+		e.warmedAt[src.Name] = src.Index
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			name, _, err := src.Index.EmbeddingModel(ctx)
+			if err != nil || name == "" {
+				return
+			}
+			e.models.Preload(name)
+			src.Index.WarmVectors(ctx) // an error shows again on the query that needs them
+		}()
+	}
 }
 
 // NewEngine is an engine over the default registry ($PATINA_HOME/projects.toml).
@@ -125,6 +164,9 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return scry.Response{}, err
+	}
+	if e.warm {
+		e.warmUp(srcs)
 	}
 	resp, err := e.searcher.Search(ctx, scry.Request{Query: req.Query, Projects: srcs, Limit: req.Limit, Mode: req.Mode})
 	if err != nil {

@@ -38,10 +38,31 @@ type modelLoad struct {
 // Model returns the loaded model name, loading it (verifying every file's
 // hash first) if this is the first ask.
 func (p *Models) Model(ctx context.Context, name string) (index.Embedder, error) {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	l := p.start(name)
+	if l == nil {
 		return nil, embed.ErrUnavailable
+	}
+	select {
+	case <-l.done:
+		if l.err != nil {
+			return nil, l.err
+		}
+		return Embedder{l.e}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Preload starts loading name in the background, if it is not loaded or
+// loading, and returns at once.
+func (p *Models) Preload(name string) { p.start(name) }
+
+// start returns the load of name, starting it if needed; nil once closed.
+func (p *Models) start(name string) *modelLoad {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
 	}
 	if p.models == nil {
 		p.models = map[string]*modelLoad{}
@@ -71,16 +92,7 @@ func (p *Models) Model(ctx context.Context, name string) (index.Embedder, error)
 			l.at = time.Now()
 		}()
 	}
-	p.mu.Unlock()
-	select {
-	case <-l.done:
-		if l.err != nil {
-			return nil, l.err
-		}
-		return Embedder{l.e}, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return l
 }
 
 // Loaded names the models loaded so far.
