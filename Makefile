@@ -48,6 +48,7 @@ bench: build
 	packaging/scripts/bench.sh $(BIN)
 	packaging/scripts/bench-scry.sh
 	packaging/scripts/bench-secrets.sh $(BIN)
+	packaging/scripts/bench-rescrape.sh $(BIN)
 	packaging/scripts/bench-mcp.sh $(BIN)
 
 # MRR@10 and recall of lexical, semantic and hybrid scry (and ablations of
