@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"sync"
 	"time"
 )
@@ -21,10 +20,38 @@ const (
 	maxCachedSecrets = 256
 )
 
-var vaultIDRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+// maxCachedName bounds a cached secret's name (its env var name).
+const maxCachedName = 128
 
-// envNameRe is what a secret is keyed by in the cache: its env var name.
-var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+// isVaultID reports whether id is a vault id: 64 lowercase hex digits
+// (`^[0-9a-f]{64}$`). Byte checks, not regexps: a compiled bounded
+// repetition costs every process that links this package at start-up.
+func isVaultID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isCachedName reports whether name can key a secret in the cache: an env
+// var name of at most maxCachedName bytes (`^[A-Za-z_][A-Za-z0-9_]{0,127}$`).
+func isCachedName(name string) bool {
+	if len(name) == 0 || len(name) > maxCachedName {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 type cacheEntry struct {
 	secrets  map[string][]byte
@@ -70,7 +97,7 @@ func (c *SecretsCache) Register(s *Server) {
 
 func (c *SecretsCache) get(ctx context.Context, r *Request) (any, error) {
 	id := r.URL.Query().Get("vault")
-	if !vaultIDRe.MatchString(id) {
+	if !isVaultID(id) {
 		return nil, Errorf(http.StatusBadRequest, "vault: want a 64-character lowercase hex id")
 	}
 	c.mu.Lock()
@@ -106,14 +133,14 @@ func (c *SecretsCache) put(ctx context.Context, r *Request) (any, error) {
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
 	}
-	if !vaultIDRe.MatchString(in.Vault) {
+	if !isVaultID(in.Vault) {
 		return nil, Errorf(http.StatusBadRequest, "vault: want a 64-character lowercase hex id")
 	}
 	if len(in.Secrets) > maxCachedSecrets {
 		return nil, Errorf(http.StatusBadRequest, "secrets: at most %d per vault", maxCachedSecrets)
 	}
 	for name := range in.Secrets {
-		if !envNameRe.MatchString(name) {
+		if !isCachedName(name) {
 			// Names are not secret, but echoing input back is never needed.
 			return nil, Errorf(http.StatusBadRequest, "secrets: a name is not a valid environment variable name")
 		}
