@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -204,10 +205,12 @@ func joinItems(items []item) string {
 
 // --- Markdown ---
 
+// The splitters' regexps are compiled on first use, as decls.go's are:
+// package initialisation runs in every command, and most never chunk.
 var (
-	atxHeading = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$`)
-	closingATX = regexp.MustCompile(`[ \t]+#+$`)
-	fenceOpen  = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})")
+	atxHeading = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$`) })
+	closingATX = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[ \t]+#+$`) })
+	fenceOpen  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^ {0,3}(`{3,}|~{3,})") })
 )
 
 // splitMarkdown cuts a Markdown file into its heading sections (ATX
@@ -234,19 +237,19 @@ func splitMarkdown(rel string, items []item) []chunk {
 		}
 		t := it.text
 		if inFence {
-			if m := fenceOpen.FindStringSubmatch(t); m != nil && m[1][0] == fence[0] && len(m[1]) >= len(fence) &&
+			if m := fenceOpen().FindStringSubmatch(t); m != nil && m[1][0] == fence[0] && len(m[1]) >= len(fence) &&
 				isBlank(strings.TrimLeft(strings.TrimSpace(t), string(fence[0]))) {
 				inFence = false
 			}
 			cur.hasTxt = true
 			continue
 		}
-		if m := fenceOpen.FindStringSubmatch(t); m != nil {
+		if m := fenceOpen().FindStringSubmatch(t); m != nil {
 			inFence, fence = true, m[1]
 			cur.hasTxt = true
 			continue
 		}
-		m := atxHeading.FindStringSubmatch(t)
+		m := atxHeading().FindStringSubmatch(t)
 		if m == nil {
 			if !isBlank(t) {
 				cur.hasTxt = true
@@ -256,7 +259,7 @@ func splitMarkdown(rel string, items []item) []chunk {
 		cur.e = i
 		secs = append(secs, cur)
 		level := len(m[1])
-		text := strings.TrimSpace(closingATX.ReplaceAllString(m[2], ""))
+		text := strings.TrimSpace(closingATX().ReplaceAllString(m[2], ""))
 		if len(stack) >= level {
 			stack = stack[:level-1]
 		}
@@ -302,20 +305,22 @@ func headingPath(stack []string, rel string) string {
 
 // declStart matches a top-level declaration in the common languages (Go,
 // Python, JS/TS, Rust, Ruby, Java-ish); group 1 is its name when it has one.
-var declStart = regexp.MustCompile(`^(?:` +
-	`func\s+(?:\([^)]*\)\s*)?|` +
-	`type\s+|` +
-	`(?:var|const)\s+(?:\(|)|` +
-	`(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s*|` +
-	`(?:export\s+)?(?:default\s+)?(?:abstract\s+)?(?:public\s+|final\s+)*(?:class|interface|enum|record)\s+|` +
-	`(?:async\s+)?def\s+|` +
-	`(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?(?:fn|struct|enum|trait|impl(?:<[^>]*>)?|mod|union)\s+|` +
-	`module\s+` +
-	`)([A-Za-z_$][\w$]*)?`)
+var declStart = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:` +
+		`func\s+(?:\([^)]*\)\s*)?|` +
+		`type\s+|` +
+		`(?:var|const)\s+(?:\(|)|` +
+		`(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s*|` +
+		`(?:export\s+)?(?:default\s+)?(?:abstract\s+)?(?:public\s+|final\s+)*(?:class|interface|enum|record)\s+|` +
+		`(?:async\s+)?def\s+|` +
+		`(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?(?:fn|struct|enum|trait|impl(?:<[^>]*>)?|mod|union)\s+|` +
+		`module\s+` +
+		`)([A-Za-z_$][\w$]*)?`)
+})
 
 // leadIn matches lines that belong to the declaration below them: comments,
 // doc comments, decorators and attributes.
-var leadIn = regexp.MustCompile(`^(?://|#|/\*|\*|\s+\*|@|--|;)`)
+var leadIn = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?://|#|/\*|\*|\s+\*|@|--|;)`) })
 
 // splitCode cuts source into bounded chunks, preferring to end a chunk just
 // before a top-level declaration (with its leading comment) or after a
@@ -329,7 +334,7 @@ func splitCode(rel string, items []item) []chunk {
 		if it.cont || it.text == "" || it.text[0] == ' ' || it.text[0] == '\t' {
 			continue
 		}
-		m := declStart.FindStringSubmatch(it.text)
+		m := declStart().FindStringSubmatch(it.text)
 		if m == nil {
 			continue
 		}
@@ -338,8 +343,8 @@ func splitCode(rel string, items []item) []chunk {
 			syms[i] = "\x00" // a declaration without a name: a cut, no title
 		}
 		c := i
-		for c > 0 && !items[c-1].cont && items[c-1].text != "" && leadIn.MatchString(items[c-1].text) &&
-			!declStart.MatchString(items[c-1].text) {
+		for c > 0 && !items[c-1].cont && items[c-1].text != "" && leadIn().MatchString(items[c-1].text) &&
+			!declStart().MatchString(items[c-1].text) {
 			c--
 		}
 		cuts[c] = cutDecl

@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // maxEmbedTextBytes bounds the text handed to the model for one chunk; the
@@ -13,12 +14,14 @@ const maxEmbedTextBytes = 2048
 
 // signature matches lines that declare something, in the languages the
 // splitter knows: what a question about the code is most likely to name.
-var signature = regexp.MustCompile(`^\s*(?:export\s+|pub(?:\([a-z]+\))?\s+|public\s+|private\s+|protected\s+|static\s+|async\s+|abstract\s+|final\s+)*` +
-	`(?:def|class|func|fn|function|type|interface|struct|enum|trait|impl|module|package|var|const|let|sub)\b`)
+var signature = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*(?:export\s+|pub(?:\([a-z]+\))?\s+|public\s+|private\s+|protected\s+|static\s+|async\s+|abstract\s+|final\s+)*` +
+		`(?:def|class|func|fn|function|type|interface|struct|enum|trait|impl|module|package|var|const|let|sub)\b`)
+})
 
 // commentStart matches a line that is (the start of) a comment, after
 // indentation.
-var commentStart = regexp.MustCompile(`^\s*(?://+|#+|/\*+|\*+/?|--|;+|%+)\s?`)
+var commentStart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(?://+|#+|/\*+|\*+/?|--|;+|%+)\s?`) })
 
 // embedText is what the model sees for a chunk. Prose and commit messages
 // are themselves. Code is its path words, title, comments, docstrings and
@@ -76,9 +79,9 @@ func codeGist(b *strings.Builder, code string) {
 				inDoc = q
 			}
 			t = strings.TrimSpace(t)
-		case commentStart.MatchString(line) && !strings.HasPrefix(t, "#!") && !strings.HasPrefix(t, "#include"):
-			t = strings.TrimSpace(commentStart.ReplaceAllString(line, ""))
-		case signature.MatchString(line):
+		case commentStart().MatchString(line) && !strings.HasPrefix(t, "#!") && !strings.HasPrefix(t, "#include"):
+			t = strings.TrimSpace(commentStart().ReplaceAllString(line, ""))
+		case signature().MatchString(line):
 			t = strings.TrimSuffix(strings.TrimSuffix(t, "{"), ":")
 		default:
 			continue
