@@ -11,16 +11,27 @@ package sshdest
 import (
 	"errors"
 	"fmt"
-	"regexp"
 )
 
 // MaxLen is the longest destination accepted (a DNS name is at most 253
 // characters, plus room for a user name).
 const MaxLen = 255
 
-// allowed: [USER@]HOST, where HOST is a name, an IPv4 address or a
-// bracketed IPv6 one with a %zone, and an optional :PORT.
-var allowed = regexp.MustCompile(`^[A-Za-z0-9._@:\[\]%-]+$`)
+// allowed reports whether every byte of s may be in [USER@]HOST, where
+// HOST is a name, an IPv4 address or a bracketed IPv6 one with a %zone,
+// and an optional :PORT (the regexp `^[A-Za-z0-9._@:\[\]%-]+$` for a
+// non-empty s, checked byte by byte).
+func allowed(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '.', c == '_', c == '@', c == ':', c == '[', c == ']', c == '%', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ErrInvalid is what Valid's errors wrap.
 var ErrInvalid = errors.New("not a plain [USER@]HOST")
@@ -35,7 +46,7 @@ func Valid(dest string) error {
 		return fmt.Errorf("%w: it is longer than %d characters", ErrInvalid, MaxLen)
 	case dest[0] == '-':
 		return fmt.Errorf("%w: it starts with '-', which ssh would read as an option", ErrInvalid)
-	case !allowed.MatchString(dest):
+	case !allowed(dest):
 		return fmt.Errorf("%w: only letters, digits and . _ @ : [ ] %% - are allowed", ErrInvalid)
 	}
 	return nil

@@ -2,6 +2,7 @@ package sshdest
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -39,4 +40,39 @@ func TestValid(t *testing.T) {
 			t.Errorf("Valid(%q): the error repeats the input or spans lines: %v", d, err)
 		}
 	}
+}
+
+// oldAllowed is the regexp allowed replaced: on any non-empty string they
+// must agree.
+var oldAllowed = regexp.MustCompile(`^[A-Za-z0-9._@:\[\]%-]+$`)
+
+func TestAllowedMatchesRegexp(t *testing.T) {
+	var in []string
+	for c := 0; c < 256; c++ {
+		in = append(in, string(rune(c)), string([]byte{byte(c)}), "a"+string([]byte{byte(c)}), string([]byte{byte(c)})+"a")
+	}
+	in = append(in, good...)
+	in = append(in, evil...)
+	for _, s := range in {
+		if s == "" {
+			continue
+		}
+		if got, want := allowed(s), oldAllowed.MatchString(s); got != want {
+			t.Errorf("allowed(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
+}
+
+func FuzzAllowed(f *testing.F) {
+	for _, s := range append(append([]string{}, good...), evil...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" {
+			return
+		}
+		if got, want := allowed(s), oldAllowed.MatchString(s); got != want {
+			t.Errorf("allowed(%q) = %v, regexp says %v", s, got, want)
+		}
+	})
 }
