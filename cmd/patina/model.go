@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"regexp"
 	"strconv"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 
@@ -164,7 +165,9 @@ func printModels(w io.Writer, infos []modelInfo, rt runtimeInfo) {
 	}
 }
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+// sha256Hex is compiled on first use: package initialisation runs in
+// every command.
+var sha256Hex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{64}$`) })
 
 func modelAddVerb() *verb {
 	v := &verb{name: "add", summary: "add a BERT-style embedding model (ONNX graph + vocab.txt)"}
@@ -210,9 +213,9 @@ name already taken, no ONNX Runtime); 2 usage.`, args); err != nil {
 			return usagef("model add needs --onnx FILE and --vocab FILE")
 		case *sum == "":
 			return usagef("model add needs --sha256 HASH: the ONNX file's published SHA-256")
-		case !sha256Hex.MatchString(*sum):
+		case !sha256Hex().MatchString(*sum):
 			return usagef("--sha256: %q is not 64 hex digits", *sum)
-		case *vocabSum != "" && !sha256Hex.MatchString(*vocabSum):
+		case *vocabSum != "" && !sha256Hex().MatchString(*vocabSum):
 			return usagef("--vocab-sha256: %q is not 64 hex digits", *vocabSum)
 		case *family != embed.FamilyBERT && *family != embed.FamilyUSELite:
 			return usagef("--family: %q is not bert or use-lite", *family)
