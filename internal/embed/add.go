@@ -172,10 +172,10 @@ func (o *AddOptions) check() error {
 	}
 	o.SHA256 = strings.ToLower(o.SHA256)
 	o.VocabSHA256 = strings.ToLower(o.VocabSHA256)
-	if !hexPattern.MatchString(o.SHA256) {
+	if !hexPattern().MatchString(o.SHA256) {
 		return fmt.Errorf("sha256 %q is not 64 hex digits", o.SHA256)
 	}
-	if o.VocabSHA256 != "" && !hexPattern.MatchString(o.VocabSHA256) {
+	if o.VocabSHA256 != "" && !hexPattern().MatchString(o.VocabSHA256) {
 		return fmt.Errorf("vocab sha256 %q is not 64 hex digits", o.VocabSHA256)
 	}
 	if o.MaxTokens == 0 {

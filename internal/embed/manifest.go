@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/patina-dev/patina/internal/paths"
 )
@@ -334,8 +335,9 @@ func hashOpen(f *os.File, keep bool) (string, []byte, error) {
 }
 
 // namePattern is what a user-added model may be called: it names a
-// directory, so no separators, no leading dot.
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+// directory, so no separators, no leading dot. Compiled on first use, as
+// hexPattern is: package initialisation runs in every command.
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`) })
 
 // ValidName checks a model name: lower-case letters, digits, '.', '_' and
 // '-', starting with a letter or digit, at most 64 characters. It names a
@@ -345,7 +347,7 @@ func ValidName(name string) error {
 	switch {
 	case len(name) > maxNameLen:
 		return fmt.Errorf("model name %q is longer than %d characters", name, maxNameLen)
-	case !namePattern.MatchString(name):
+	case !namePattern().MatchString(name):
 		return fmt.Errorf("model name %q must be lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", name)
 	}
 	return nil
@@ -360,7 +362,7 @@ func validUserName(name string) error {
 	return ValidName(name)
 }
 
-var hexPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hexPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // validate checks a manifest read from disk: it must describe exactly one
 // ONNX graph and one vocabulary, by plain file names, with well-formed
@@ -392,7 +394,7 @@ func (m *Manifest) validate() error {
 		if f.Name == "" || f.Name == "." || f.Name == ".." || f.Name == manifestName || strings.ContainsAny(f.Name, `/\`) {
 			return fmt.Errorf("file name %q is not a plain file name", f.Name)
 		}
-		if !hexPattern.MatchString(f.SHA256) {
+		if !hexPattern().MatchString(f.SHA256) {
 			return fmt.Errorf("file %q: sha256 %q is not 64 lower-case hex digits", f.Name, f.SHA256)
 		}
 	}
