@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/patina-dev/patina/internal/client"
@@ -136,7 +135,21 @@ func LocalCache() (*Cache, error) {
 // Socket is the path the cache is reached at, for messages.
 func (c *Cache) Socket() string { return c.c.Target }
 
-var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isEnvName reports whether k is an environment variable name,
+// `^[A-Za-z_][A-Za-z0-9_]*$` checked byte by byte: no regexp compiled at
+// init in every command.
+func isEnvName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // Get returns the cached environment for id. A miss is ErrNotCached; no
 // daemon is an error wrapping client.ErrUnreachable.
@@ -152,7 +165,7 @@ func (c *Cache) Get(ctx context.Context, id string) (vault.Env, error) {
 	}
 	env := make(vault.Env, len(out.Secrets))
 	for k, v := range out.Secrets {
-		if !envNameRe.MatchString(k) {
+		if !isEnvName(k) {
 			env.Wipe()
 			return nil, fmt.Errorf("mother at %s answered a malformed cache entry", c.c.Target)
 		}
