@@ -562,21 +562,9 @@ func (s *scraper) inspect(rel string, prev fileRow, known bool) fileResult {
 		return r
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		target, err := filepath.EvalSymlinks(full)
-		if err != nil {
-			r.reason = skipUnreadable
-			return r
-		}
-		trel, err := filepath.Rel(s.root, target)
-		if err != nil || trel == ".." || strings.HasPrefix(trel, ".."+string(filepath.Separator)) {
-			r.reason = skipSymlinkOut
-			return r
-		}
-		if why := skipByName(filepath.ToSlash(trel)); why != "" {
+		target, why := resolveInside(s.root, full)
+		if why != "" {
 			r.reason = why
-			if why == skipDirName {
-				r.reason = skipSymlinkOut
-			}
 			return r
 		}
 		if fi, err = os.Stat(target); err != nil {
@@ -614,12 +602,8 @@ func (s *scraper) inspect(rel string, prev fileRow, known bool) fileResult {
 		r.reason = skipTooLarge
 		return r
 	}
-	if looksBinary(data) {
-		r.reason = skipBinary
-		return r
-	}
-	if holdsKey(data) {
-		r.reason = skipKeyContent
+	if why := contentSkip(data); why != "" {
+		r.reason = why
 		return r
 	}
 	sum := sha256.Sum256(data)
