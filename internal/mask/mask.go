@@ -86,14 +86,7 @@ var _ io.WriteCloser = (*Writer)(nil)
 // bytes) in what it is given by Placeholder before writing it to dst. It
 // keeps copies of the patterns; the caller may wipe its own.
 func NewWriter(dst io.Writer, patterns [][]byte) *Writer {
-	w := &Writer{
-		dst:     dst,
-		byKey:   map[uint32][]int32{},
-		starts:  newBitset(),
-		probes:  newBitset(),
-		prefix2: map[[2]byte]bool{},
-		prefix3: map[[3]byte]bool{},
-	}
+	w := &Writer{dst: dst}
 	// Longest first, so the first match found at a position is the
 	// longest; equal ones are then neighbours, and kept once.
 	sorted := slices.Clone(patterns)
@@ -108,6 +101,15 @@ func NewWriter(dst io.Writer, patterns [][]byte) *Writer {
 			w.pats = append(w.pats, bytes.Clone(p))
 		}
 	}
+	return w
+}
+
+// index builds the lookup tables, on the first write: a command that
+// prints nothing (`secrets run -- true`) never pays for them.
+func (w *Writer) index() {
+	w.byKey = map[uint32][]int32{}
+	w.starts, w.probes = newBitset(), newBitset()
+	w.prefix2, w.prefix3 = map[[2]byte]bool{}, map[[3]byte]bool{}
 	for i, p := range w.pats {
 		k := key(p)
 		w.byKey[k] = append(w.byKey[k], int32(i))
@@ -119,7 +121,6 @@ func NewWriter(dst io.Writer, patterns [][]byte) *Writer {
 		w.prefix2[[2]byte(p)] = true
 		w.prefix3[[3]byte(p)] = true
 	}
-	return w
 }
 
 // Write masks p and writes to dst all of it that can be decided now,
@@ -128,6 +129,9 @@ func NewWriter(dst io.Writer, patterns [][]byte) *Writer {
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
+	}
+	if w.starts == nil {
+		w.index()
 	}
 	b := p
 	if len(w.tail) > 0 {
