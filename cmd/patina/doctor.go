@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -113,13 +114,14 @@ func printChecks(w io.Writer, cs []check) {
 
 // shellWord is s as it would be typed: bare when that is safe.
 func shellWord(s string) string {
-	if plainWord.MatchString(s) {
+	if plainWord().MatchString(s) {
 		return s
 	}
 	return shellquote.Quote(s)
 }
 
-var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./@%+=:,-]+$`)
+// Compiled on first use: package init runs in every command.
+var plainWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./@%+=:,-]+$`) })
 
 // ownerOf is the uid owning fi (-1 when the platform cannot say).
 func ownerOf(fi fs.FileInfo) int {
