@@ -40,6 +40,8 @@ type LexicalQuery struct {
 	All bool
 	// Limit caps the hits (default 10).
 	Limit int
+	// Filter keeps only the chunks it passes, before Limit counts them.
+	Filter Filter
 	// ColumnWeights, if set, replace DefaultColumnWeights, one per
 	// full-text column (names, content, pathwords, idents, docs): the
 	// evaluation compares weightings with them.
@@ -132,6 +134,11 @@ func (db *DB) searchFTS(ctx context.Context, match string, q LexicalQuery, token
 	// FTS5's per-query override of the rank function.
 	where := `chunks_fts MATCH ? AND rank MATCH ?`
 	args := []any{match, "bm25(" + strings.Join(ws, ", ") + ")"}
+	if !q.Filter.IsZero() {
+		cond, fargs := q.Filter.where()
+		where += ` AND rowid IN (SELECT id FROM chunks WHERE ` + cond + `)`
+		args = append(args, fargs...)
+	}
 	if TestHookSlowSearch.Load() {
 		where += slowClause
 	}
@@ -191,11 +198,76 @@ func (db *DB) Snippets(ctx context.Context, q SnippetQuery) (map[int64]string, e
 	if chars <= 0 {
 		chars = 240
 	}
-	ids := make([]any, len(q.IDs))
-	for i, id := range q.IDs {
-		ids[i] = id
+	ids := anys(q.IDs)
+	if match := ftsMatch(q.Terms, false); match != "" {
+		// Matched in the text column only, so the excerpt shows them.
+		args := append([]any{q.MarkStart, q.MarkEnd, tokens, "content : (" + match + ")"}, ids...)
+		err := scanTexts(out)(db.sql.QueryContext(ctx, `SELECT rowid, snippet(chunks_fts, 1, ?, ?, '…', ?)
+			FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (`+placeholders(len(ids))+`)`, args...))
+		if err != nil {
+			return nil, searchErr(ctx, db, err)
+		}
 	}
-	scan := func(rows *sql.Rows, err error) error {
+	if rest := missing(out, q.IDs); len(rest) > 0 {
+		err := scanTexts(out)(db.sql.QueryContext(ctx, `SELECT id, substr(content, 1, ?) FROM chunks WHERE id IN (`+placeholders(len(rest))+`)`,
+			append([]any{chars}, rest...)...))
+		if err != nil {
+			return nil, searchErr(ctx, db, err)
+		}
+	}
+	return out, nil
+}
+
+// Marked returns the whole text of each chunk in q.IDs that still exists,
+// every word of it that matches one of q.Terms (as the full-text index
+// matches them: folded and stemmed) between q.MarkStart and q.MarkEnd. A
+// chunk whose text matches none comes as it is. Lines of the text are the
+// chunk's lines, from its StartLine. (q.Tokens and q.Chars do not apply.)
+func (db *DB) Marked(ctx context.Context, q SnippetQuery) (map[int64]string, error) {
+	out := make(map[int64]string, len(q.IDs))
+	if len(q.IDs) == 0 {
+		return out, nil
+	}
+	ids := anys(q.IDs)
+	if match := ftsMatch(q.Terms, false); match != "" {
+		args := append([]any{q.MarkStart, q.MarkEnd, "content : (" + match + ")"}, ids...)
+		err := scanTexts(out)(db.sql.QueryContext(ctx, `SELECT rowid, highlight(chunks_fts, 1, ?, ?)
+			FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (`+placeholders(len(ids))+`)`, args...))
+		if err != nil {
+			return nil, searchErr(ctx, db, err)
+		}
+	}
+	if rest := missing(out, q.IDs); len(rest) > 0 {
+		err := scanTexts(out)(db.sql.QueryContext(ctx, `SELECT id, content FROM chunks WHERE id IN (`+placeholders(len(rest))+`)`, rest...))
+		if err != nil {
+			return nil, searchErr(ctx, db, err)
+		}
+	}
+	return out, nil
+}
+
+func anys(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// missing are the ids that have no text in out yet.
+func missing(out map[int64]string, ids []int64) []any {
+	var rest []any
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			rest = append(rest, id)
+		}
+	}
+	return rest
+}
+
+// scanTexts reads a query's (id, text) rows into out.
+func scanTexts(out map[int64]string) func(*sql.Rows, error) error {
+	return func(rows *sql.Rows, err error) error {
 		if err != nil {
 			return err
 		}
@@ -210,29 +282,6 @@ func (db *DB) Snippets(ctx context.Context, q SnippetQuery) (map[int64]string, e
 		}
 		return rows.Err()
 	}
-	if match := ftsMatch(q.Terms, false); match != "" {
-		// Matched in the text column only, so the excerpt shows them.
-		args := append([]any{q.MarkStart, q.MarkEnd, tokens, "content : (" + match + ")"}, ids...)
-		err := scan(db.sql.QueryContext(ctx, `SELECT rowid, snippet(chunks_fts, 1, ?, ?, '…', ?)
-			FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (`+placeholders(len(ids))+`)`, args...))
-		if err != nil {
-			return nil, searchErr(ctx, db, err)
-		}
-	}
-	var rest []any
-	for _, id := range q.IDs {
-		if _, ok := out[id]; !ok {
-			rest = append(rest, id)
-		}
-	}
-	if len(rest) > 0 {
-		err := scan(db.sql.QueryContext(ctx, `SELECT id, substr(content, 1, ?) FROM chunks WHERE id IN (`+placeholders(len(rest))+`)`,
-			append([]any{chars}, rest...)...))
-		if err != nil {
-			return nil, searchErr(ctx, db, err)
-		}
-	}
-	return out, nil
 }
 
 // snippetTokens is an excerpt's length around matches: n tokens, 24 by

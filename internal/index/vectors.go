@@ -157,6 +157,8 @@ type SemanticQuery struct {
 	ModelID string    // a VectorID: only vectors this model made are compared
 	Vector  []float32 // the query's embedding, unit length
 	Limit   int       // default 10
+	// Filter keeps only the chunks it passes, before Limit counts them.
+	Filter Filter
 	// SnippetChars is how many characters of each chunk's text
 	// Hit.Snippet holds (default 240).
 	SnippetChars int
@@ -179,7 +181,14 @@ func (db *DB) SearchSemantic(ctx context.Context, q SemanticQuery) ([]Hit, error
 	if err != nil {
 		return nil, searchErr(ctx, db, err)
 	}
-	cands, err := set.nearest(ctx, q.Vector, limit)
+	allow, err := db.kept(ctx, q.Filter)
+	if err != nil {
+		return nil, searchErr(ctx, db, err)
+	}
+	if allow != nil && len(allow) == 0 {
+		return []Hit{}, nil // the filter keeps no chunk
+	}
+	cands, err := set.nearestIn(ctx, q.Vector, limit, allow)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +285,11 @@ const parallelMin = 8192
 // first, for rescore to order exactly. Each worker scans a contiguous
 // slice and keeps its own best.
 func (s *vectorSet) nearest(ctx context.Context, q []float32, k int) ([]scored, error) {
+	return s.nearestIn(ctx, q, k, nil)
+}
+
+// nearestIn is nearest among the chunks in allow (nil: all of them).
+func (s *vectorSet) nearestIn(ctx context.Context, q []float32, k int, allow idSet) ([]scored, error) {
 	n, width := len(s.ids), s.quant.codeBytes()
 	keep := candidates(k)
 	if n == 0 {
@@ -298,6 +312,9 @@ func (s *vectorSet) nearest(ctx context.Context, q []float32, k int) ([]scored, 
 			for i := lo; i < hi; i++ {
 				if (i-lo)%8192 == 0 && ctx.Err() != nil {
 					return
+				}
+				if allow != nil && !allow.has(s.ids[i]) {
+					continue
 				}
 				h.offer(scored{s.ids[i], estimate(t, s.codes[i*width:(i+1)*width])}, keep)
 			}
