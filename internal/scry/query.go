@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/patina-dev/patina/internal/index"
 )
 
 // Query limits.
@@ -42,7 +44,9 @@ func IsInputError(err error) bool {
 type Query struct {
 	Text string // the query as given
 	// Words are its distinct lower-cased words, in order; Terms are
-	// those searched for: Words without stopwords (see IsStopword), or
+	// those searched for: Words without stopwords (see IsStopword) and,
+	// in a question, without the words that frame it; failing that,
+	// without stopwords only ("how does it work" searches "work"); or
 	// all of them when nothing else is left.
 	Words     []string
 	Terms     []string
@@ -54,6 +58,9 @@ type Query struct {
 	// chunks declaring it rank first. make eval measured this above
 	// plain BM25 and above ranking every exact use of the name first.
 	Identifiers []string
+	// Filter narrows the search to some chunks (Request.Kind and
+	// PathPrefix); every retriever applies it.
+	Filter index.Filter
 }
 
 // ParseQuery splits text into words: runs of letters, digits and combining
@@ -94,6 +101,13 @@ func ParseQuery(text string) (Query, error) {
 	for _, w := range q.Words {
 		if !IsStopword(w) && !(q.Intent.question() && isScaffold(w)) {
 			q.Terms = append(q.Terms, w)
+		}
+	}
+	if len(q.Terms) == 0 {
+		for _, w := range q.Words {
+			if !IsStopword(w) {
+				q.Terms = append(q.Terms, w)
+			}
 		}
 	}
 	if len(q.Terms) == 0 {

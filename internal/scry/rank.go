@@ -107,9 +107,10 @@ type ranked struct {
 
 // expand builds a project's history list from the commits in its other
 // lists. Nil when no commit matched.
-func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ranking, in Intent, limit int) (*ranked, error) {
-	if rk.weight(in, ModeHistory) == 0 {
-		return nil, nil
+func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ranking, q Query, limit int) (*ranked, error) {
+	in := q.Intent
+	if rk.weight(in, ModeHistory) == 0 || !q.Filter.HoldsKind(index.KindCode) && !q.Filter.HoldsKind(index.KindDoc) {
+		return nil, nil // no history list, or it would rank files the filter drops
 	}
 	ev := map[int64]float64{}
 	name := map[int64]string{}
@@ -158,6 +159,9 @@ func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ran
 		}
 		share := ev[id] / math.Pow(float64(t.FilesChanged), rk.Decay)
 		for _, p := range t.Files {
+			if !q.Filter.HoldsPath(p) {
+				continue
+			}
 			score[p] += share
 			if top > 0 {
 				strength[p] = max(strength[p], min(1, ev[id]/top))
@@ -182,7 +186,7 @@ func expand(ctx context.Context, src Source, srcIdx int, lists []ranked, rk *Ran
 	}
 	l := &ranked{src: srcIdx, project: src.Name, retriever: ModeHistory, via: via, strength: strength}
 	for _, p := range paths {
-		if h, ok := heads[p]; ok {
+		if h, ok := heads[p]; ok && q.Filter.HoldsKind(h.Kind) {
 			h.Score = score[p]
 			l.hits = append(l.hits, h)
 		}

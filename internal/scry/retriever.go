@@ -46,6 +46,7 @@ func (l Lexical) Retrieve(ctx context.Context, src Source, q Query, limit int) (
 		Phrases:       phrases,
 		ColumnWeights: l.ColumnWeights,
 		Limit:         limit,
+		Filter:        q.Filter,
 		NoSnippets:    true, // Search asks for the kept results' excerpts
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -53,22 +54,35 @@ type Request struct {
 	// Mode is "lexical", "semantic", "hybrid", or "" for the best
 	// available (hybrid when a semantic retriever is set, else lexical).
 	Mode string
+	// Kind and PathPrefix filter the results inside retrieval, so Limit
+	// counts files that pass (see ParseFilter): Kind is code, doc or
+	// commit (several separated by commas), PathPrefix a file or
+	// directory relative to each project's root, which keeps the files
+	// at or under it and the commits that touched one.
+	Kind       string
+	PathPrefix string
 }
 
 // Result is one place found: a file, or a commit. Its best chunk gives
-// the line range, title and snippet; Matches lists the file's other
-// matching chunks. Score is the fused score, comparable within one
+// the line range, title, snippet, match line and excerpt; Matches lists
+// the file's other matching chunks. Score is the fused score, comparable within one
 // response; Sources names the lists that found the file (lexical,
 // semantic, history) and Ranks at which rank (from 1) each had it.
 type Result struct {
-	ID        string         `json:"id"` // "<project>:<chunk id>" of the best chunk, stable until the chunk changes
-	Project   string         `json:"project,omitempty"`
-	Path      string         `json:"path"` // relative to the project root; "git:<hash>" for commits
-	Kind      string         `json:"kind"` // doc, code or commit
-	Title     string         `json:"title"`
-	StartLine int            `json:"start_line"`
-	EndLine   int            `json:"end_line"`
-	Snippet   string         `json:"snippet"` // query words between MarkStart and MarkEnd
+	ID        string `json:"id"` // "<project>:<chunk id>" of the best chunk, stable until the chunk changes
+	Project   string `json:"project,omitempty"`
+	Path      string `json:"path"` // relative to the project root; "git:<hash>" for commits
+	Kind      string `json:"kind"` // doc, code or commit
+	Title     string `json:"title"`
+	StartLine int    `json:"start_line"`
+	EndLine   int    `json:"end_line"`
+	Snippet   string `json:"snippet"` // query words between MarkStart and MarkEnd
+	// MatchLine is the line of the best chunk that holds the most query
+	// words (the first such), or its first non-blank line when it holds
+	// none; for a commit, a line of its message. Excerpt is up to
+	// ExcerptLines lines around it.
+	MatchLine int            `json:"match_line"`
+	Excerpt   []Line         `json:"excerpt,omitempty"`
 	Score     float64        `json:"score"`
 	Sources   []string       `json:"sources"`
 	Ranks     map[string]int `json:"ranks"`
@@ -100,6 +114,15 @@ type Response struct {
 	Mode     string   `json:"mode"`
 	Degraded bool     `json:"degraded,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
+	// Projects says, once for each project with a result, where it
+	// lies, so a caller can open a result's file. Left out where the
+	// roots are unknown (and over TCP: see service/scry.go).
+	Projects map[string]ProjectInfo `json:"projects,omitempty"`
+}
+
+// ProjectInfo is what a response says about a project.
+type ProjectInfo struct {
+	Root string `json:"root"` // its directory, absolute and canonical
 }
 
 // Searcher holds the retrievers. The zero value has none; use NewSearcher.
@@ -160,6 +183,9 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
+	if q.Filter, err = ParseFilter(req.Kind, req.PathPrefix); err != nil {
+		return Response{}, err
+	}
 	if q.Truncated {
 		notes = append(notes, fmt.Sprintf("only the first %d distinct words were searched", MaxTerms))
 	}
@@ -196,6 +222,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 	lists := make([][]ranked, len(req.Projects))
 	errs := make([]error, len(req.Projects))
 	fallbacks := make([]string, len(req.Projects)) // why a project was searched lexically only
+	floored := make([]bool, len(req.Projects))     // semantic hits dropped: nothing matched (see SemanticFloor)
 	sem := make(chan struct{}, s.parallel())
 	var wg sync.WaitGroup
 	for i, src := range req.Projects {
@@ -214,8 +241,11 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 				errs[i] = failedOn(src, err)
 				return
 			}
+			if farFromAll(l) {
+				l, floored[i] = nil, true
+			}
 			lists[i], fallbacks[i] = l, fallback
-			h, err := expand(ctx, src, i, lists[i], rk, q.Intent, fetch)
+			h, err := expand(ctx, src, i, lists[i], rk, q, fetch)
 			if err != nil {
 				errs[i] = failedOn(src, err)
 				return
@@ -257,6 +287,9 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 		mode = ModeLexical // no project was searched semantically
 	}
 	res := fuse(all, limit, rk, q.Intent)
+	if len(res) == 0 && slices.Contains(floored, true) {
+		notes = append(notes, fmt.Sprintf("no indexed text holds the query's words, and none comes near it in meaning (cosine similarity under %.2f)", SemanticFloor))
+	}
 	if err := snippets(ctx, req.Projects, res, q); err != nil {
 		if ctx.Err() != nil {
 			return Response{}, ctx.Err()
@@ -264,7 +297,23 @@ func (s *Searcher) Search(ctx context.Context, req Request) (Response, error) {
 		// The results stand without their excerpts.
 		notes = append(notes, fmt.Sprintf("excerpts unavailable: %v", err))
 	}
-	return Response{Results: res, Count: len(res), Mode: mode, Degraded: fellBack > 0 || mode != wanted(req.Mode, mode), Notes: notes}, nil
+	return Response{Results: res, Count: len(res), Mode: mode, Degraded: fellBack > 0 || mode != wanted(req.Mode, mode), Notes: notes,
+		Projects: roots(req.Projects, res)}, nil
+}
+
+// roots are the results' projects' roots, where known.
+func roots(srcs []Source, res []Result) map[string]ProjectInfo {
+	var m map[string]ProjectInfo
+	for _, src := range srcs {
+		if src.Root == "" || !slices.ContainsFunc(res, func(r Result) bool { return r.Project == src.Name }) {
+			continue
+		}
+		if m == nil {
+			m = map[string]ProjectInfo{}
+		}
+		m[src.Name] = ProjectInfo{Root: src.Root}
+	}
+	return m
 }
 
 // retrieveAll runs the retrievers on one project at once (they wait on
@@ -334,8 +383,9 @@ func retrieveFiles(ctx context.Context, r Retriever, src Source, q Query, n, lim
 }
 
 // snippets replaces each result's snippet with an excerpt of its best
-// chunk around the query's words (stopwords are not searched, so never
-// marked, unless the query is nothing but stopwords).
+// chunk around the query's words, and sets its match line and excerpt
+// lines (see excerpt.go). Stopwords are never marked, unless the query is
+// nothing but stopwords.
 func snippets(ctx context.Context, srcs []Source, res []Result, q Query) error {
 	byProject := map[string][]int{}
 	for i, r := range res {
@@ -350,12 +400,21 @@ func snippets(ctx context.Context, srcs []Source, res []Result, q Query) error {
 		for j, i := range idx {
 			ids[j] = res[i].chunkID
 		}
-		snips, err := src.Index.Snippets(ctx, index.SnippetQuery{IDs: ids, Terms: q.Terms, MarkStart: MarkStart, MarkEnd: MarkEnd})
+		sq := index.SnippetQuery{IDs: ids, Terms: q.Terms, MarkStart: MarkStart, MarkEnd: MarkEnd}
+		snips, err := src.Index.Snippets(ctx, sq)
+		if err != nil {
+			return fmt.Errorf("project %s: %w", src.label(), err)
+		}
+		texts, err := src.Index.Marked(ctx, sq)
 		if err != nil {
 			return fmt.Errorf("project %s: %w", src.label(), err)
 		}
 		for _, i := range idx {
-			res[i].Snippet = snips[res[i].chunkID]
+			id := res[i].chunkID
+			res[i].Snippet = unmarkStopwords(snips[id], q.Terms)
+			if t, ok := texts[id]; ok {
+				locate(&res[i], unmarkStopwords(t, q.Terms))
+			}
 		}
 	}
 	return nil

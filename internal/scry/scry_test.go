@@ -104,12 +104,12 @@ func TestResponseJSON(t *testing.T) {
 		t.Errorf("json: %s", b)
 	}
 	res := m["results"].([]any)[0].(map[string]any)
-	for _, k := range []string{"id", "project", "path", "kind", "title", "start_line", "end_line", "snippet", "score", "sources", "ranks"} {
+	for _, k := range []string{"id", "project", "path", "kind", "title", "start_line", "end_line", "snippet", "match_line", "excerpt", "score", "sources", "ranks"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("result lacks %q: %s", k, b)
 		}
 	}
-	if len(res) != 11 {
+	if len(res) != 13 {
 		t.Errorf("result has extra keys: %s", b)
 	}
 	if !strings.Contains(string(b), "«quasar»") {

@@ -65,11 +65,46 @@ func (s Semantic) Retrieve(ctx context.Context, src Source, q Query, limit int) 
 	if err != nil {
 		return nil, s.unavailable(ctx, src, fmt.Errorf("embedding the query: %w", err))
 	}
-	hits, err := src.Index.SearchSemantic(ctx, index.SemanticQuery{ModelID: id, Vector: vecs[0], Limit: limit})
+	hits, err := src.Index.SearchSemantic(ctx, index.SemanticQuery{ModelID: id, Vector: vecs[0], Limit: limit, Filter: q.Filter})
 	if err != nil {
 		return nil, s.unavailable(ctx, src, err)
 	}
 	return hits, nil
+}
+
+// SemanticFloor is the cosine similarity the best semantic hit of a
+// project must reach for its semantic hits to be shown when no chunk of
+// the project holds any of the query's words (hybrid mode: the lexical
+// list is empty). Nearest neighbours always exist, so without it a
+// nonsense word would get ten unrelated results. Calibrated for use-lite
+// on the evaluation corpora: the best cosine of random letter strings,
+// misspellings and off-topic words there reaches 0.68 (median 0.48);
+// every labelled query has lexical hits, so the floor never touches
+// them. Semantic mode, asked for nearest neighbours, has no floor.
+const SemanticFloor = 0.7
+
+// farFromAll reports whether a project's lists found nothing worth
+// showing: its lexical list is empty and its semantic hits all fall
+// under SemanticFloor.
+func farFromAll(lists []ranked) bool {
+	lexical, semantic := false, false
+	for _, l := range lists {
+		switch l.retriever {
+		case ModeLexical:
+			if len(l.hits) > 0 {
+				return false
+			}
+			lexical = true
+		case ModeSemantic:
+			for _, h := range l.hits {
+				if h.Score >= SemanticFloor {
+					return false
+				}
+			}
+			semantic = len(l.hits) > 0
+		}
+	}
+	return lexical && semantic
 }
 
 // unavailable turns any failure of the semantic side into a lexical
