@@ -12,14 +12,19 @@ import (
 // RegisterScry adds POST /api/scry and POST /api/related, bounded by the
 // gate and the query deadline. Over TCP the caller's directory means
 // nothing here, so only a named project (or all_projects) selects what to
-// search.
+// search; and the answer leaves out the projects' roots, which would say
+// where they lie on this machine (paths stay relative to the roots).
 func RegisterScry(s *Server, engine *knowledge.Engine) {
 	s.Handle(Route{Method: http.MethodPost, Path: "/api/scry", Bounded: true,
 		Handler: engineHandler(func(ctx context.Context, req knowledge.Request, network bool) (any, error) {
 			if network {
 				req.Cwd = ""
 			}
-			return engine.Scry(ctx, req)
+			resp, err := engine.Scry(ctx, req)
+			if network {
+				resp.Projects = nil
+			}
+			return resp, err
 		})})
 	// The files that change together with one, from git history.
 	s.Handle(Route{Method: http.MethodPost, Path: "/api/related", Bounded: true,

@@ -321,6 +321,76 @@ func TestScryBadFields(t *testing.T) {
 	}
 }
 
+// TestScryFiltersAndRoots: kind and path_prefix narrow the results (a bad
+// one is a 400 naming the field); every result has its match line and an
+// excerpt; the answer gives the project's root over the unix socket and
+// leaves it out over TCP.
+func TestScryFiltersAndRoots(t *testing.T) {
+	f := newScryFixture(t)
+	ts := startScryServer(t, f, Config{}, true)
+	c := ts.unixClient()
+	for _, tc := range []struct {
+		body string
+		want []string // the paths, in order
+	}{
+		{`{"query":"fluxcapacitor","project":"fixture","kind":"code"}`, []string{"main.go"}},
+		{`{"query":"fluxcapacitor","project":"fixture","kind":"commit"}`, []string{"git:"}},
+		{`{"query":"install quasar wobbulator","project":"fixture","path_prefix":"docs"}`, []string{"docs/guide.md"}},
+		{`{"query":"install quasar wobbulator","project":"fixture","path_prefix":"docs/../README.md","kind":"doc"}`, []string{"README.md"}},
+		{`{"query":"quasar","project":"fixture","path_prefix":"docs\u0000"}`, nil},
+	} {
+		status, h, b := postScry(t, c, "http://patina", "", tc.body)
+		resp := checkScryAnswer(t, tc.body, status, h, b)
+		var got []string
+		for _, r := range resp.Results {
+			p := r.Path
+			if strings.HasPrefix(p, "git:") {
+				p = "git:"
+			}
+			got = append(got, p)
+			if r.MatchLine < r.StartLine || r.MatchLine > r.EndLine || len(r.Excerpt) == 0 {
+				t.Errorf("%s: %s at line %d of %d-%d, excerpt %v", tc.body, r.Path, r.MatchLine, r.StartLine, r.EndLine, r.Excerpt)
+			}
+		}
+		if status != 200 || strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s: %d %v, want %v", tc.body, status, got, tc.want)
+		}
+		if len(got) > 0 && (len(resp.Projects) != 1 || resp.Projects["fixture"].Root != f.fixture) {
+			t.Errorf("%s: projects %+v, want fixture's root", tc.body, resp.Projects)
+		}
+	}
+	status, _, b := postScry(t, c, "http://patina", "", `{"query":"quasar","project":"fixture"}`)
+	if want := `"projects":{"fixture":{"root":` + mustJSON(t, f.fixture) + `}}`; status != 200 || !strings.Contains(b, want) || !strings.Contains(b, `"match_line":11`) {
+		t.Errorf("over the socket: %d %s, want %s and match_line 11", status, b, want)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"query":"quasar","project":"fixture","kind":"tests"}`, `kind "tests"`},
+		{`{"query":"quasar","project":"fixture","kind":5}`, `field "kind"`},
+		{`{"query":"quasar","project":"fixture","path_prefix":"../etc"}`, "path_prefix"},
+		{`{"query":"quasar","project":"fixture","path_prefix":"/etc"}`, "path_prefix must be relative to the project root"},
+		{`{"query":"quasar","project":"fixture","path_prefix":["docs"]}`, `field "path_prefix"`},
+	} {
+		if status, _, b := postScry(t, c, "http://patina", "", tc.body); status != 400 || !strings.Contains(errorOf(b), tc.want) {
+			t.Errorf("%s: %d %s; want 400 saying %q", tc.body, status, b, tc.want)
+		}
+	}
+	tc := &http.Client{Timeout: 10 * time.Second}
+	status, h, b := postScry(t, tc, "http://"+ts.tcp, ts.token, `{"query":"quasar","project":"fixture","kind":"doc"}`)
+	resp := checkScryAnswer(t, "tcp", status, h, b)
+	if status != 200 || resp.Count != 1 || resp.Results[0].MatchLine != 11 || strings.Contains(b, `"projects"`) || strings.Contains(b, f.fixture) {
+		t.Errorf("over TCP: %d %s, want a result and no root", status, b)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // TestRelatedEndpoint: POST /api/related lists the files that changed
 // together with one; a bad path or body is a 400 that says why; over TCP
 // it needs the token and cwd means nothing.

@@ -25,6 +25,13 @@ type Request struct {
 	AllProjects bool   `json:"all_projects,omitempty"`
 	Limit       int    `json:"limit,omitempty"`
 	Mode        string `json:"mode,omitempty"`
+	// Kind keeps results of one kind: code, doc or commit (several
+	// separated by commas); PathPrefix keeps the files at or under a
+	// file or directory relative to the project root, and the commits
+	// that touched one. Both apply inside retrieval, so Limit counts the
+	// results that pass (see scry.ParseFilter).
+	Kind       string `json:"kind,omitempty"`
+	PathPrefix string `json:"path_prefix,omitempty"`
 	// Cwd is the caller's directory, used (over the unix socket only) to
 	// pick the registered project holding it when no project is named. It
 	// is only matched against registered paths, never opened.
@@ -154,6 +161,9 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 	if _, err := scry.ParseQuery(req.Query); err != nil {
 		return scry.Response{}, err
 	}
+	if _, err := scry.ParseFilter(req.Kind, req.PathPrefix); err != nil {
+		return scry.Response{}, err
+	}
 	sel, err := selection(req.Project, req.AllProjects, req.Cwd)
 	if err != nil {
 		return scry.Response{}, err
@@ -168,7 +178,8 @@ func (e *Engine) Scry(ctx context.Context, req Request) (scry.Response, error) {
 	if e.warm {
 		e.warmUp(srcs)
 	}
-	resp, err := e.searcher.Search(ctx, scry.Request{Query: req.Query, Projects: srcs, Limit: req.Limit, Mode: req.Mode})
+	resp, err := e.searcher.Search(ctx, scry.Request{Query: req.Query, Projects: srcs, Limit: req.Limit, Mode: req.Mode,
+		Kind: req.Kind, PathPrefix: req.PathPrefix})
 	if err != nil {
 		if ctx.Err() != nil {
 			return scry.Response{}, ctx.Err()

@@ -109,3 +109,34 @@ func TestEngineDeletedIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineFilters: kind and path_prefix reach the search, a bad one is
+// an input error naming the field before any project is looked up, and
+// the answer gives the project's root.
+func TestEngineFilters(t *testing.T) {
+	root, reg := fixtureProject(t)
+	e := NewEngineFor(reg)
+	defer e.Close()
+	ctx := context.Background()
+	resp, err := e.Scry(ctx, Request{Query: "fluxcapacitor", Project: "fx", Kind: "commit"})
+	if err != nil || resp.Count != 1 || resp.Results[0].Kind != "commit" || resp.Projects["fx"].Root != root {
+		t.Errorf("kind commit: %+v %v", resp, err)
+	}
+	resp, err = e.Scry(ctx, Request{Query: "install reverse", Project: "fx", PathPrefix: "util"})
+	if err != nil || resp.Count != 1 || resp.Results[0].Path != "util/strings.go" {
+		t.Errorf("path_prefix util: %+v %v", resp, err)
+	}
+	for _, req := range []Request{
+		{Query: "x", Project: "nosuch", Kind: "tests"},
+		{Query: "x", PathPrefix: "../up"},
+	} {
+		_, err := e.Scry(ctx, req)
+		field := "kind"
+		if req.PathPrefix != "" {
+			field = "path_prefix"
+		}
+		if !IsInputError(err) || !strings.HasPrefix(err.Error(), field) {
+			t.Errorf("%+v: %v, want an input error naming %s", req, err, field)
+		}
+	}
+}
