@@ -136,6 +136,7 @@ func serve(log *slog.Logger, o serveOptions) error {
 	defer engine.Close()
 	engine.WarmOnUse() // the first scry starts loading models and vectors; start-up loads nothing
 	service.RegisterScry(srv, engine)
+	service.RegisterRead(srv, engine)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

@@ -250,6 +250,11 @@ func (db *DB) commit(ctx context.Context, where string, args ...any) (Commit, er
 		return Commit{}, ErrAmbiguousCommit
 	}
 	c := cs[0]
+	// Scrape indexes messages whole; one a key was pasted into is still
+	// never read back.
+	if holdsKey([]byte(c.Message)) {
+		return Commit{}, &NotIndexableError{Path: "git:" + c.Hash[:min(12, len(c.Hash))], Reason: skipKeyContent}
+	}
 	frows, err := db.sql.QueryContext(ctx, `SELECT path FROM commit_files WHERE hash = ? ORDER BY path`, c.Hash)
 	if err != nil {
 		return Commit{}, searchErr(ctx, db, err)

@@ -135,3 +135,24 @@ func TestChunkAtFileHashAndCommits(t *testing.T) {
 		}
 	}
 }
+
+// A commit message a key was pasted into is indexed (scrape keeps
+// messages whole) but never read back.
+func TestCommitWithAKeyIsNotRead(t *testing.T) {
+	root := indextest.Fixture(t)
+	key, body := openSSHKey(t)
+	indextest.WriteFiles(t, root, map[string]string{"x.md": "x\n"})
+	indextest.Commit(t, root, "Rotate the deploy key\n\n"+key, time.Date(2024, 4, 4, 0, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "index.db"))
+	must(t, err)
+	defer db.Close()
+	_, err = db.Scrape(ctx, root, ScrapeOptions{})
+	must(t, err)
+	head := strings.TrimSpace(indextest.Git(t, root, "rev-parse", "HEAD"))
+	c, err := db.CommitByPrefix(ctx, head)
+	var ne *NotIndexableError
+	if !errors.As(err, &ne) || ne.Reason != skipKeyContent || strings.Contains(err.Error(), body) || c.Message != "" {
+		t.Errorf("commit with a key: %+v %v", c, err)
+	}
+}
