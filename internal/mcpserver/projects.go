@@ -14,7 +14,7 @@ import (
 	"github.com/patina-dev/patina/internal/projects"
 )
 
-// noModel is what embedding_model says until embeddings exist.
+// noModel is what embedding_model says of a project without embeddings.
 const noModel = "none"
 
 // ProjectsInput takes nothing.
@@ -95,6 +95,14 @@ func (s *Server) projectInfo(ctx context.Context, p projects.Project) ProjectInf
 		return info
 	}
 	info.Chunks, info.Files, info.Commits = st.Chunks, st.Files, st.Commits
+	// The model behind the stored vectors: the one a semantic scry of
+	// this project loads.
+	switch name, _, err := db.EmbeddingModel(ctx); {
+	case err != nil:
+		info.Problem = fmt.Sprintf("index unreadable: %v", err)
+	case name != "":
+		info.EmbeddingModel = name
+	}
 	if t := lastWrite(p.Index); !t.IsZero() {
 		info.LastScrape = t.UTC().Format(time.RFC3339)
 	}

@@ -58,7 +58,7 @@ func (s *Server) related(ctx context.Context, _ *mcp.CallToolRequest, in Related
 	}
 	resp, via, err := s.asker.Related(ctx, knowledge.RelatedRequest{Path: in.Path, Project: in.Project, Limit: int(in.Limit)})
 	if err != nil {
-		return nil, RelatedOutput{}, scryError(err)
+		return nil, RelatedOutput{}, toolError("related", err)
 	}
 	out := RelatedOutput{Project: resp.Project, Path: resp.Path, Commits: resp.Commits, Results: []RelatedResult{},
 		Count: resp.Count, Notes: resp.Notes, Via: via}

@@ -2,12 +2,15 @@
 // that gives coding agents (Claude Code, Codex, Gemini CLI, editors) the
 // same knowledge the CLI has, over the official Go SDK.
 //
-// It offers four read-only tools:
+// It offers five read-only tools:
 //
 //   - scry: ranked search over indexed projects, asked of the daemon over
 //     the local socket (socket activation starts it) and, only when the
 //     local daemon does not answer, of the same engine in-process — the
 //     path `patina scry` takes (knowledge.Asker);
+//   - read: the lines a scry result points at (by its id), or a line
+//     range of an indexed file, or a commit; bounded, with a cursor, and
+//     only what a scrape would index (asked the same way);
 //   - related: the files that change together with a file, from git
 //     history (asked the same way);
 //   - projects: the registered projects and the state of their indexes;
@@ -59,6 +62,7 @@ type Server struct {
 // instructions tell a client what the server is for.
 const instructions = `Patina searches this developer's indexed projects (docs, session notes, code and git history). ` +
 	`Call scry with a few plain words to find where something is written down or implemented; results give the path and line range to open. ` +
+	`Call read with a result's id to see its lines (or a commit), or with a path and line range for more of the file. ` +
 	`Call related with a file scry found to see which files usually change with it. ` +
 	`Call projects to see which projects are indexed and their names, and mother_status when results seem stale or missing. ` +
 	`The tools only read; none handles secrets.`
@@ -78,6 +82,7 @@ func New(o Options) *Server {
 	})
 	s.mcp.AddReceivingMiddleware(s.logCalls)
 	s.addScry()
+	s.addRead()
 	s.addRelated()
 	s.addProjects()
 	s.addMotherStatus()

@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -144,7 +145,7 @@ func TestToolsListedWithSchemas(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	if want := []string{"mother_status", "projects", "related", "scry"}; !slices.Equal(names, want) {
+	if want := []string{"mother_status", "projects", "read", "related", "scry"}; !slices.Equal(names, want) {
 		t.Fatalf("tools %v, want %v", names, want)
 	}
 
@@ -156,10 +157,31 @@ func TestToolsListedWithSchemas(t *testing.T) {
 	if in.Type != "object" || !slices.Equal(in.Required, []string{"query"}) {
 		t.Errorf("scry input schema: type %q required %v, want object requiring only query", in.Type, in.Required)
 	}
-	for _, p := range []string{"query", "project", "all_projects", "limit", "mode"} {
+	for _, p := range []string{"query", "project", "all_projects", "limit", "mode", "kind", "path_prefix", "cursor"} {
 		if in.Properties[p] == nil || in.Properties[p].Description == "" {
 			t.Errorf("scry input schema: property %q missing or undescribed", p)
 		}
+	}
+	var read jsonschema.Schema
+	b, _ = json.Marshal(byName["read"].InputSchema)
+	if err := json.Unmarshal(b, &read); err != nil {
+		t.Fatal(err)
+	}
+	if len(read.Required) != 0 || read.Properties["start_line"].Type != "integer" || read.Properties["start_line"].Minimum == nil {
+		t.Errorf("read input schema: required %v, start_line %+v", read.Required, read.Properties["start_line"])
+	}
+	for _, p := range []string{"id", "project", "path", "start_line", "end_line", "cursor"} {
+		if read.Properties[p] == nil || read.Properties[p].Description == "" {
+			t.Errorf("read input schema: property %q missing or undescribed", p)
+		}
+	}
+	for _, want := range []string{"400 lines", "64 KiB", ".env", "symlink", "scry again"} {
+		if !strings.Contains(byName["read"].Description, want) {
+			t.Errorf("read's description does not say %q", want)
+		}
+	}
+	if d := byName["scry"].Description; !strings.Contains(d, "32 KiB") || !strings.Contains(d, "next_cursor") || !strings.Contains(d, "read") {
+		t.Errorf("scry's description does not tell of the cap, the cursor and read: %s", d)
 	}
 	if got := in.Properties["limit"].Type; got != "integer" {
 		t.Errorf("limit type %q, want integer", got)
@@ -433,5 +455,208 @@ func TestRemoteMotherDownIsAToolError(t *testing.T) {
 	res := call(t, cs, "scry", map[string]any{"query": "quasar", "project": fixtureName})
 	if !res.IsError || !strings.Contains(text(res), "not answering") {
 		t.Errorf("tcp mother down: IsError %v %q", res.IsError, text(res))
+	}
+}
+
+// Engine errors are worded for the CLI; the tools name their own
+// arguments instead.
+func TestErrorsNameArgumentsNotFlags(t *testing.T) {
+	isolate(t)
+	registerFixture(t)
+	cs := newSession(t) // its working directory is in no registered project
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+		want []string
+	}{
+		{"scry", map[string]any{"query": "quasar"}, []string{"project or all_projects"}},
+		{"scry", map[string]any{"query": "quasar", "project": "nosuch"}, []string{`unknown project "nosuch"`, "the projects tool"}},
+		{"related", map[string]any{"path": "main.go"}, []string{"give project"}},
+		{"related", map[string]any{"path": "main.go", "project": "nosuch"}, []string{"the projects tool"}},
+		{"read", map[string]any{"path": "main.go"}, []string{"give project"}},
+		{"read", map[string]any{"id": "nosuch:3"}, []string{"the projects tool"}},
+	} {
+		res := call(t, cs, c.tool, c.args)
+		msg := text(res)
+		for _, w := range c.want {
+			if !res.IsError || !strings.Contains(msg, w) {
+				t.Errorf("%s %v: %q; want an error saying %q", c.tool, c.args, msg, w)
+			}
+		}
+		for _, flag := range []string{"--project", "--all-projects", "patina projects list"} {
+			if strings.Contains(msg, flag) {
+				t.Errorf("%s %v: %q names %s", c.tool, c.args, msg, flag)
+			}
+		}
+		if c.tool != "scry" && strings.Contains(msg, "all_projects") {
+			t.Errorf("%s %v: %q offers all_projects, which %s does not take", c.tool, c.args, msg, c.tool)
+		}
+	}
+	if got := argWords("scry", "no project: name one (--project), use --all-projects, or run inside a registered project"); got != "no project: name one (the project argument), set all_projects, or run inside a registered project" {
+		t.Errorf("argWords: %q", got)
+	}
+}
+
+// A project scraped with embeddings names its model.
+func TestProjectsToolNamesTheEmbeddingModel(t *testing.T) {
+	isolate(t)
+	root := indextest.Fixture(t)
+	if _, err := index.Scrape(context.Background(), root, index.ScrapeOptions{Embedder: &indextest.WordEmbedder{Name: "words-8", ID: "w8", Dims: 8}}); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := projects.Default()
+	if _, _, err := reg.Add(root, "embedded"); err != nil {
+		t.Fatal(err)
+	}
+	registerFixture(t)
+	cs := newSession(t)
+	res := call(t, cs, "projects", nil)
+	var out ProjectsOutput
+	structured(t, res, &out)
+	models := map[string]string{}
+	for _, p := range out.Projects {
+		models[p.Name] = p.EmbeddingModel
+	}
+	if models["embedded"] != "words-8" || models[fixtureName] != "none" {
+		t.Errorf("embedding models %v, want embedded: words-8, fixture: none", models)
+	}
+	if !strings.Contains(text(res), "embedding model words-8") {
+		t.Errorf("text:\n%s", text(res))
+	}
+}
+
+// bulkProject registers n files that all hold word, each with a long
+// title and snippet, as project "bulk".
+func bulkProject(t *testing.T, n int, word string) {
+	t.Helper()
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("notes/section-%04d.md", i)] = fmt.Sprintf("# A long heading for section %d of the bulk notes\n\n%s %s\n", i, word, strings.Repeat("filler words about nothing ", 12))
+	}
+	indextest.WriteFiles(t, root, files)
+	if _, err := index.Scrape(context.Background(), root, index.ScrapeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := projects.Default()
+	if _, _, err := reg.Add(root, "bulk"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// limit 1000 comes in replies of at most 32 KiB each, text and structured
+// alike, the cursor of each reaching the next until every result is seen
+// once.
+func TestScryReplyCapAndCursor(t *testing.T) {
+	isolate(t)
+	const n = 400
+	bulkProject(t, n, "omnipresent")
+	cs := newSession(t)
+	args := map[string]any{"query": "omnipresent", "project": "bulk", "limit": 1000, "mode": "lexical"}
+	seen := map[string]bool{}
+	pages := 0
+	for {
+		res := call(t, cs, "scry", args)
+		var out ScryOutput
+		structured(t, res, &out)
+		js, _ := json.Marshal(res.StructuredContent)
+		pages++
+		if len(text(res)) > 32<<10 || len(js) > 32<<10 {
+			t.Fatalf("page %d: %d bytes of text, %d of JSON", pages, len(text(res)), len(js))
+		}
+		if out.Total != n || out.Count != len(out.Results) || out.Count == 0 || out.Offset != len(seen) {
+			t.Fatalf("page %d: total %d count %d offset %d after %d seen", pages, out.Total, out.Count, out.Offset, len(seen))
+		}
+		for _, r := range out.Results {
+			if seen[r.ID] {
+				t.Errorf("page %d: %s again", pages, r.ID)
+			}
+			seen[r.ID] = true
+		}
+		if out.NextCursor == "" {
+			break
+		}
+		if txt := text(res); !strings.Contains(txt, fmt.Sprintf("results %d-%d of %d", out.Offset+1, out.Offset+out.Count, n)) ||
+			!strings.Contains(txt, `cursor "`+out.NextCursor+`"`) {
+			t.Errorf("page %d text does not say where it is and how to go on:\n%.300s", pages, txt)
+		}
+		args["cursor"] = out.NextCursor
+	}
+	if len(seen) != n || pages < 3 {
+		t.Errorf("%d results in %d pages, want %d in several", len(seen), pages, n)
+	}
+
+	// A cursor with other arguments, or a made-up one, is refused.
+	var first ScryOutput
+	structured(t, call(t, cs, "scry", map[string]any{"query": "omnipresent", "project": "bulk", "limit": 1000}), &first)
+	for _, c := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{"query": "omnipresent", "project": "bulk", "limit": 999, "cursor": first.NextCursor}, "other arguments"},
+		{map[string]any{"query": "filler", "project": "bulk", "limit": 1000, "cursor": first.NextCursor}, "other arguments"},
+		{map[string]any{"query": "omnipresent", "project": "bulk", "limit": 1000, "cursor": "eyJvIjo1fQ"}, "not one scry returned"},
+		{map[string]any{"query": "omnipresent", "project": "bulk", "limit": 1000, "cursor": "!!"}, "not one scry returned"},
+	} {
+		res := call(t, cs, "scry", c.args)
+		if !res.IsError || !strings.Contains(text(res), c.want) {
+			t.Errorf("%v: %v %q; want an error saying %q", c.args, res.IsError, text(res), c.want)
+		}
+	}
+	// A search that fits has no cursor.
+	var small ScryOutput
+	structured(t, call(t, cs, "scry", map[string]any{"query": "omnipresent", "project": "bulk", "limit": 5}), &small)
+	if small.Count != 5 || small.Total != 5 || small.NextCursor != "" {
+		t.Errorf("limit 5: %+v", small)
+	}
+}
+
+// Results give the line to look at and their project's root; kind and
+// path_prefix narrow the search.
+func TestScryMatchLineRootsAndFilters(t *testing.T) {
+	isolate(t)
+	root := registerFixture(t)
+	cs := newSession(t)
+	res := call(t, cs, "scry", map[string]any{"query": indextest.WordReadme, "project": fixtureName})
+	var out ScryOutput
+	structured(t, res, &out)
+	r := out.Results[0]
+	if r.MatchLine != 11 || len(r.Excerpt) == 0 || !slices.ContainsFunc(r.Excerpt, func(l Line) bool { return l.Line == 11 && strings.Contains(l.Text, "«quasar»") }) ||
+		out.Projects[fixtureName].Root != root || len(out.Projects) != 1 {
+		t.Errorf("match line %d, excerpt %v, projects %v", r.MatchLine, r.Excerpt, out.Projects)
+	}
+	if txt := text(res); !strings.Contains(txt, "project fixture at "+root) || !strings.Contains(txt, "README.md:9-12 (line 11)") ||
+		!strings.Contains(txt, "      11  Use apt to install the «quasar» package.") {
+		t.Errorf("text:\n%s", txt)
+	}
+
+	for _, c := range []struct {
+		args map[string]any
+		ok   func(ScryResult) bool
+	}{
+		{map[string]any{"query": "fluxcapacitor", "kind": "commit"}, func(r ScryResult) bool { return r.Kind == "commit" }},
+		{map[string]any{"query": "fluxcapacitor", "kind": "code"}, func(r ScryResult) bool { return r.Kind == "code" }},
+		{map[string]any{"query": "guide tuning readme", "path_prefix": "docs"}, func(r ScryResult) bool { return strings.HasPrefix(r.Path, "docs/") || r.Kind == "commit" }}, // and the commits touching it
+	} {
+		c.args["project"] = fixtureName
+		var out ScryOutput
+		structured(t, call(t, cs, "scry", c.args), &out)
+		if out.Count == 0 || slices.ContainsFunc(out.Results, func(r ScryResult) bool { return !c.ok(r) }) {
+			t.Errorf("%v: %+v", c.args, out.Results)
+		}
+	}
+	for _, c := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{"query": "quasar", "project": fixtureName, "kind": "image"}, "kind"},
+		{map[string]any{"query": "quasar", "project": fixtureName, "path_prefix": "../x"}, "path_prefix"},
+	} {
+		if res := call(t, cs, "scry", c.args); !res.IsError || !strings.Contains(text(res), c.want) {
+			t.Errorf("%v: %v %q", c.args, res.IsError, text(res))
+		}
 	}
 }
