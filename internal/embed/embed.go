@@ -21,18 +21,23 @@ import (
 	"sync"
 )
 
-// batchSize is how many texts go through the graph in one run. Texts are
-// sorted by length first, so little of a batch is padding.
-const batchSize = 16
-
 // Embedder embeds text with one model. It is safe for concurrent use.
 type Embedder struct {
-	m   *Manifest
-	id  string
-	tok tokenizer
+	m    *Manifest
+	id   string
+	tok  tokenizer
+	pad  int64  // BERT's padding id
+	tune tuning // batch.go
 
 	mu   sync.RWMutex // Embed holds it shared, Close exclusively
-	sess session      // nil once closed
+	sess session      // queries and small calls; nil once closed
+
+	// bulk is the single-threaded session that runs the batches of a
+	// large call side by side (batch.go), opened by the first such call.
+	// bulkFailed: it could not be, and sess serves those calls too.
+	bulkMu     sync.Mutex
+	bulk       session
+	bulkFailed bool
 }
 
 // tokenizer turns a text into the ids the graph reads: at most MaxTokens
@@ -63,7 +68,10 @@ func Open(m *Manifest) (*Embedder, error) {
 
 // open is Open without the dims check: `model add` learns a new model's
 // dims by embedding with it.
-func open(m *Manifest) (*Embedder, error) {
+func open(m *Manifest) (*Embedder, error) { return openTuned(m, defaultTuning) }
+
+// openTuned is open with tuning t (the benchmarks compare tunings).
+func openTuned(m *Manifest, t tuning) (*Embedder, error) {
 	if m.MaxTokens < minTokens(m.Family) {
 		return nil, unavailablef("model %s: max_tokens %d", m.Name, m.MaxTokens)
 	}
@@ -93,7 +101,7 @@ func open(m *Manifest) (*Embedder, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, err := openSession(m, graph, pad)
+	sess, err := openSession(m, graph, pad, t.threads) // 0 by default: ORT's threads, best for one query
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +109,7 @@ func open(m *Manifest) (*Embedder, error) {
 	// bytes loaded; ONNX Runtime keeps its own copy. Hand ours back to the
 	// OS now (~30 MB for use-lite) rather than at some later scavenge.
 	debug.FreeOSMemory()
-	return &Embedder{m: m, id: m.ID(), tok: tok, sess: sess}, nil
+	return &Embedder{m: m, id: m.ID(), tok: tok, pad: pad, tune: t, sess: sess}, nil
 }
 
 // Manifest is the model this embedder runs.
@@ -116,7 +124,10 @@ var errClosed = errors.New("embed: embedder is closed")
 
 // Embed returns one unit-length vector per text, in order. An empty text
 // still gets a vector; a long one is truncated to the model's MaxTokens.
-// The texts go through the graph in batches; ctx is checked before each.
+// The texts are sorted by token count and go through the graph in batches
+// of similar lengths, those of a large call several at once (batch.go);
+// ctx is checked before each. A text's vector does not depend on the
+// texts beside it.
 func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	ids := make([][]int64, len(texts))
 	for i, t := range texts {
@@ -127,6 +138,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return len(ids[a]) - len(ids[b]) })
+	batches := e.tune.cut(order, ids)
 
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -134,39 +146,74 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 		return nil, errClosed
 	}
 	out := make([][]float32, len(texts))
-	batch := make([][]int64, 0, batchSize)
-	for start := 0; start < len(order); start += batchSize {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	sess, workers := e.sess, 1
+	if e.tune.bulkFrom > 0 && len(batches) >= e.tune.bulkFrom {
+		if b := e.bulkSession(); b != nil {
+			sess, workers = b, e.tune.workers
 		}
-		rows := order[start:min(start+batchSize, len(order))]
-		batch = batch[:0]
-		for _, i := range rows {
-			batch = append(batch, ids[i])
-		}
-		vecs, err := e.sess.run(batch)
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", e.m.Name, err)
-		}
-		if len(vecs) != len(rows) {
-			return nil, fmt.Errorf("model %s: %d vectors for %d texts", e.m.Name, len(vecs), len(rows))
-		}
-		for k, i := range rows {
-			if e.m.Dims > 0 && len(vecs[k]) != e.m.Dims {
-				return nil, fmt.Errorf("model %s: output has %d dims, the manifest says %d", e.m.Name, len(vecs[k]), e.m.Dims)
-			}
-			if !normalize(vecs[k]) {
-				// NaN, an infinity or all zeros: no direction to compare,
-				// and NaN would scramble every ranking it entered.
-				return nil, fmt.Errorf("model %s: the output for text %d is not a usable vector (zero, infinite or NaN)", e.m.Name, i)
-			}
-			out[i] = vecs[k]
-		}
+	}
+	err := parallel(ctx, len(batches), workers, func(b int) error {
+		return e.run(sess, batches[b], ids, out)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// Close releases the session, after any Embed in progress. The runtime
+// bulkSession is the single-threaded session for large calls, opened the
+// first time one is made (from the model's files, hashed again), or nil
+// if it cannot be: those calls then run on e.sess, as small ones do. The
+// caller holds e.mu shared.
+func (e *Embedder) bulkSession() session {
+	e.bulkMu.Lock()
+	defer e.bulkMu.Unlock()
+	if e.bulk == nil && !e.bulkFailed {
+		var err error
+		e.bulk, err = e.openBulk()
+		e.bulkFailed = err != nil
+		debug.FreeOSMemory() // the graph's bytes, as in open
+	}
+	return e.bulk
+}
+
+func (e *Embedder) openBulk() (session, error) {
+	graph, err := e.m.read(RoleONNX)
+	if err != nil {
+		return nil, err
+	}
+	return openSession(e.m, graph, e.pad, 1)
+}
+
+// run embeds the texts rows (indices into ids) in one run of sess,
+// storing their vectors in out. Concurrent runs write disjoint rows.
+func (e *Embedder) run(sess session, rows []int, ids [][]int64, out [][]float32) error {
+	batch := make([][]int64, len(rows))
+	for k, i := range rows {
+		batch[k] = ids[i]
+	}
+	vecs, err := sess.run(batch)
+	if err != nil {
+		return fmt.Errorf("model %s: %w", e.m.Name, err)
+	}
+	if len(vecs) != len(rows) {
+		return fmt.Errorf("model %s: %d vectors for %d texts", e.m.Name, len(vecs), len(rows))
+	}
+	for k, i := range rows {
+		if e.m.Dims > 0 && len(vecs[k]) != e.m.Dims {
+			return fmt.Errorf("model %s: output has %d dims, the manifest says %d", e.m.Name, len(vecs[k]), e.m.Dims)
+		}
+		if !normalize(vecs[k]) {
+			// NaN, an infinity or all zeros: no direction to compare,
+			// and NaN would scramble every ranking it entered.
+			return fmt.Errorf("model %s: the output for text %d is not a usable vector (zero, infinite or NaN)", e.m.Name, i)
+		}
+		out[i] = vecs[k]
+	}
+	return nil
+}
+
+// Close releases the sessions, after any Embed in progress. The runtime
 // stays loaded for the life of the process.
 func (e *Embedder) Close() error {
 	e.mu.Lock()
@@ -176,6 +223,10 @@ func (e *Embedder) Close() error {
 	}
 	err := e.sess.close()
 	e.sess = nil
+	if e.bulk != nil {
+		err = errors.Join(err, e.bulk.close())
+		e.bulk = nil
+	}
 	return err
 }
 

@@ -70,8 +70,9 @@ func startRuntime() error {
 const disableTelemetry = "ORT_DISABLE_TELEMETRY"
 
 // openSession starts the runtime and loads the graph for m's family. pad is
-// the id BERT pads batches with.
-func openSession(m *Manifest, graph []byte, pad int64) (session, error) {
+// the id BERT pads batches with; threads is how many threads one run uses
+// (0: ONNX Runtime's default, one per core). Runs may be concurrent.
+func openSession(m *Manifest, graph []byte, pad int64, threads int) (session, error) {
 	fail := func(err error) error {
 		return &fileProblem{m.Name, m.Path(RoleONNX), errors.New(oneLine(err))}
 	}
@@ -95,6 +96,13 @@ func openSession(m *Manifest, graph []byte, pad int64) (session, error) {
 	// loop, and the spinning threads slowed the vector scan beside it.
 	for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
 		if err := opts.AddSessionConfigEntry(key, "0"); err != nil {
+			return nil, fail(err)
+		}
+	}
+	// 0 is ONNX Runtime's default, a thread per core; large calls run
+	// batches side by side on a session of one thread (batch.go).
+	if threads > 0 {
+		if err := opts.SetIntraOpNumThreads(threads); err != nil {
 			return nil, fail(err)
 		}
 	}
