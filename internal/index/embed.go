@@ -1,14 +1,13 @@
 package index
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
+	"sync"
 )
 
 // Embedder turns texts into unit-length vectors, one per text, in order.
@@ -28,14 +27,12 @@ const embedTextRecipe = "text-1"
 // made: the model's identity and the recipe of the text it was given.
 func VectorID(modelID string) string { return modelID + "/" + embedTextRecipe }
 
-const (
-	// EmbedBatch is how many texts go to the model at once. Batches are
-	// cut from chunks sorted by text length, so little padding is wasted.
-	EmbedBatch = 16
-	// embedPage is how many chunks each write transaction covers: an
-	// interrupted scrape keeps every page it committed.
-	embedPage = 256
-)
+// embedPage is how many chunks go to the model in one Embed call, and
+// each write transaction covers: an interrupted scrape keeps every page it
+// committed. The model cuts a page into batches of similar lengths and
+// runs several at once (internal/embed), so a page should hold many
+// batches.
+const embedPage = 256
 
 // embed brings the embeddings up to date with the chunks: vectors made by
 // another model are dropped, and every chunk without a vector gets one.
@@ -66,14 +63,68 @@ func (s *scraper) embed(ctx context.Context, e Embedder) error {
 		return fmt.Errorf("scrape: embeddings: %w", err)
 	}
 	s.progress("embed", 0, len(todo))
-	for i := 0; i < len(todo); i += embedPage {
-		page := todo[i:min(i+embedPage, len(todo))]
-		if err := s.embedPage(ctx, e, page); err != nil {
+	pages, stop := s.db.readPages(ctx, todo)
+	defer stop()
+	done := 0
+	for p := range pages {
+		if p.err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("scrape: embeddings: %w", p.err)
+		}
+		if err := s.embedPage(ctx, e, p.jobs); err != nil {
 			return err
 		}
-		s.progress("embed", i+len(page), len(todo))
+		done += p.chunks
+		s.progress("embed", done, len(todo))
+	}
+	if done < len(todo) { // the reading stopped early: ctx is done
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("scrape: embeddings: read %d of %d chunks", done, len(todo))
 	}
 	return nil
+}
+
+// embedRead is a page of chunks read for embedding: how many were asked
+// for, their jobs, or why they could not be read.
+type embedRead struct {
+	chunks int
+	jobs   []embedJob
+	err    error
+}
+
+// readPages reads the chunks ids in pages of embedPage, one page ahead of
+// the caller: the next page comes out of SQLite while the model embeds
+// this one. The channel closes after the last page, after an error or
+// once ctx is done; stop ends the reading early and waits for it.
+func (db *DB) readPages(ctx context.Context, ids []int64) (<-chan embedRead, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan embedRead, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(pages)
+		for i := 0; i < len(ids); i += embedPage {
+			page := ids[i:min(i+embedPage, len(ids))]
+			jobs, err := db.embedJobs(ctx, page)
+			select {
+			case pages <- embedRead{len(page), jobs, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	return pages, func() {
+		cancel()
+		for range pages { // unblock a send in progress
+		}
+		wg.Wait()
+	}
 }
 
 // dropEmbeddings deletes every vector, writing nothing when there are none.
@@ -120,34 +171,25 @@ type embedJob struct {
 	vec  []float32
 }
 
-func (s *scraper) embedPage(ctx context.Context, e Embedder, ids []int64) error {
-	jobs, err := s.db.embedJobs(ctx, ids)
+// embedPage embeds a page of chunks in one call and writes their vectors
+// in one transaction.
+func (s *scraper) embedPage(ctx context.Context, e Embedder, jobs []embedJob) error {
+	texts := make([]string, len(jobs))
+	for i, j := range jobs {
+		texts[i] = j.text
+	}
+	vecs, err := e.Embed(ctx, texts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("scrape: embeddings: %w", err)
 	}
-	slices.SortStableFunc(jobs, func(a, b embedJob) int { return cmp.Compare(len(a.text), len(b.text)) })
-	for i := 0; i < len(jobs); i += EmbedBatch {
-		batch := jobs[i:min(i+EmbedBatch, len(jobs))]
-		texts := make([]string, len(batch))
-		for j, b := range batch {
-			texts[j] = b.text
-		}
-		vecs, err := e.Embed(ctx, texts)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("scrape: embeddings: %w", err)
-		}
-		if len(vecs) != len(batch) {
-			return fmt.Errorf("scrape: embeddings: model %s returned %d vectors for %d texts", e.ModelName(), len(vecs), len(batch))
-		}
-		for j := range batch {
-			batch[j].vec = vecs[j]
-		}
+	if len(vecs) != len(jobs) {
+		return fmt.Errorf("scrape: embeddings: model %s returned %d vectors for %d texts", e.ModelName(), len(vecs), len(jobs))
+	}
+	for i := range jobs {
+		jobs[i].vec = vecs[i]
 	}
 	return s.write(ctx, func(w *batchWriter) error {
 		for _, j := range jobs {

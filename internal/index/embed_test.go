@@ -2,8 +2,10 @@ package index_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,5 +176,48 @@ func TestDropEmbeddings(t *testing.T) {
 	}
 	if sum, err := db.Scrape(ctx, root, index.ScrapeOptions{NoGit: true, DropEmbeddings: true}); err != nil || sum.Writes != 0 {
 		t.Fatalf("dropping nothing wrote: %+v, %v", sum, err)
+	}
+}
+
+// pageEmbedder records the size of each Embed call.
+type pageEmbedder struct {
+	*indextest.WordEmbedder
+	calls []int
+}
+
+func (p *pageEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	p.calls = append(p.calls, len(texts))
+	return p.WordEmbedder.Embed(ctx, texts)
+}
+
+// The model gets whole pages of chunks, one call per write transaction
+// (it batches and parallelises them itself), and every chunk once, while
+// the next page is read ahead.
+func TestEmbedWholePages(t *testing.T) {
+	root := t.TempDir()
+	for i := range 300 {
+		text := fmt.Sprintf("# Part %d\n\nsection %d words\n\n# More %d\n\nother %d words\n", i, i, i, i)
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("f%03d.md", i)), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := index.Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := &pageEmbedder{WordEmbedder: &indextest.WordEmbedder{Name: "w", ID: "w1", Dims: 16}}
+	sum := embedScrape(t, db, root, m)
+	if sum.ChunksAdded != 600 || sum.ChunksEmbedded != 600 {
+		t.Fatalf("added %d, embedded %d chunks; want 600 each", sum.ChunksAdded, sum.ChunksEmbedded)
+	}
+	if want := []int{256, 256, 88}; !slices.Equal(m.calls, want) {
+		t.Errorf("Embed calls of %v texts, want %v", m.calls, want)
+	}
+	if got := m.Embedded(); len(got) != 600 || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 600 {
+		t.Errorf("embedded %d texts, %d distinct; want 600 each", len(got), len(slices.Compact(slices.Sorted(slices.Values(got)))))
+	}
+	if err := db.Check(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
