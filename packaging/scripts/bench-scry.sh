@@ -10,19 +10,24 @@
 #      on SQLite; brute-force vector search, semantic search (real model
 #      embedding the query) and hybrid through the daemon at the same size,
 #      with the process's RSS: BenchmarkScryQuery in ./service/.
-#   3. Embedding: query latency, chunks/s (batch 16) and RSS with the model
-#      loaded: BenchmarkEmbedQuery, BenchmarkEmbedChunks in ./internal/embed/.
+#   3. Embedding: query latency and RSS with the model loaded, and chunks/s
+#      on a scrape-like page of 256 texts, each beside the same figure for
+#      the tuning before issue 14 (16 texts per run, one run at a time, ONNX
+#      Runtime's default threads), the two alternating in one loop:
+#      BenchmarkEmbedQuery, BenchmarkEmbedChunks in ./internal/embed/.
 #
 # Usage: packaging/scripts/bench-scry.sh [BIN]   (BIN is accepted, like
 # bench.sh's, and unused: these are Go benchmarks)
 # Knobs: BENCHTIME (query benchmarks, default 2s), SCRAPE_BENCHTIME
-# (default 3x: three full scrapes).
+# (default 3x: three full scrapes), EMBED_BENCHTIME (default 6x: six pages
+# embedded with each tuning).
 set -euo pipefail
 
 command -v go >/dev/null || { echo "bench-scry: go not found" >&2; exit 2; }
 cd "$(dirname "$0")/../.."
 benchtime=${BENCHTIME:-2s}
 scrape_benchtime=${SCRAPE_BENCHTIME:-3x}
+embed_benchtime=${EMBED_BENCHTIME:-6x}
 
 work=$(mktemp -d /tmp/patina-bench-scry.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -47,9 +52,11 @@ if [ -n "$recall_dbs" ]; then
 fi
 
 echo
-echo "== embeddings: BenchmarkEmbedQuery, BenchmarkEmbedChunks (benchtime $benchtime)"
-go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkEmbed(Query|Chunks)$' -benchtime "$benchtime" -count 1 \
+echo "== embeddings: BenchmarkEmbedQuery (benchtime $benchtime), BenchmarkEmbedChunks (benchtime $embed_benchtime)"
+go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkEmbedQuery$' -benchtime "$benchtime" -count 1 \
   ./internal/embed/ | tee "$work/embed.txt"
+go test -tags sqlite_fts5 -run '^$' -bench '^BenchmarkEmbedChunks$' -benchtime "$embed_benchtime" -count 1 \
+  ./internal/embed/ | tee -a "$work/embed.txt"
 
 # metric FILE BENCHMARK UNIT: the value printed before UNIT on BENCHMARK's line.
 metric() {
@@ -86,8 +93,12 @@ for way in vectors semantic semantic-daemon hybrid-daemon; do
 done
 rss=$(metric "$work/query.txt" BenchmarkScryQuery/hybrid-daemon rss-MB);        need "rss" "$rss"
 q_ns=$(metric "$work/embed.txt" BenchmarkEmbedQuery ns/op);                       need "query embed" "$q_ns"
+q_old_ns=$(metric "$work/embed.txt" BenchmarkEmbedQuery old-ns/op);               need "old query embed" "$q_old_ns"
+q_x=$(metric "$work/embed.txt" BenchmarkEmbedQuery x-old);                        need "query embed ratio" "$q_x"
 model_rss=$(metric "$work/embed.txt" BenchmarkEmbedQuery rss-MB);                 need "model rss" "$model_rss"
 emb_s=$(metric "$work/embed.txt" BenchmarkEmbedChunks chunks/s);                  need "chunks/s" "$emb_s"
+emb_old_s=$(metric "$work/embed.txt" BenchmarkEmbedChunks old-chunks/s);          need "old chunks/s" "$emb_old_s"
+emb_x=$(metric "$work/embed.txt" BenchmarkEmbedChunks x-old);                     need "chunks/s ratio" "$emb_x"
 
 fmt() { awk -v n="$1" -v f="$2" 'BEGIN { printf f, n }'; }
 row() { printf '  %-40s %s\n' "$1" "$2"; }
@@ -112,6 +123,7 @@ else
   row "quantised vectors vs exact search" "not measured: run make eval once to embed its corpora"
 fi
 row "hybrid query through the daemon" "p50 $(fmt "$hybrid_daemon_p50" '%.0f') µs, p99 $(fmt "$hybrid_daemon_p99" '%.0f') µs; RSS $(fmt "$rss" '%.0f') MiB"
-row "query embedding (use-lite)" "$(awk -v n="$q_ns" 'BEGIN { printf "%.2f", n / 1e6 }') ms; RSS with the model loaded $(fmt "$model_rss" '%.0f') MiB"
-row "embedding at scrape, batch 16" "$(fmt "$emb_s" '%.0f') chunks/s"
+ms() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1e6 }'; }
+row "query embedding (use-lite)" "$(ms "$q_ns") ms ($(fmt "$q_x" '%.2f')x the old tuning's $(ms "$q_old_ns") ms); RSS with the model loaded $(fmt "$model_rss" '%.0f') MiB"
+row "embedding at scrape, 256-text pages" "$(fmt "$emb_s" '%.0f') chunks/s, $(fmt "$emb_x" '%.2f')x the old tuning's $(fmt "$emb_old_s" '%.0f') (16 per run, one at a time)"
 echo "============================================================================"
