@@ -85,6 +85,12 @@ func ReadIndexable(root, rel string) ([]byte, error) {
 	if why != "" {
 		return nil, &NotIndexableError{Path: rel, Reason: why}
 	}
+	// Only a regular file is opened: opening a FIFO would block.
+	if fi, err := os.Stat(target); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, &NotIndexableError{Path: rel, Reason: skipNotRegular}
+	}
 	f, err := os.Open(target)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ func TestReadIndexable(t *testing.T) {
 	must(t, os.Symlink(outside, filepath.Join(root, "outdir")))
 	must(t, os.Symlink("ok/inside.md", filepath.Join(root, "in.md")))
 	must(t, os.Symlink(".env", filepath.Join(root, "env.md")))
+	must(t, syscall.Mkfifo(filepath.Join(root, "pipe.md"), 0o600))
 
 	for rel, want := range map[string]string{
 		"README.md":            "",
@@ -52,6 +54,7 @@ func TestReadIndexable(t *testing.T) {
 		"docs/../README.md":    skipSymlinkOut, // not clean
 		"/etc/passwd":          skipSymlinkOut,
 		"docs":                 skipNotRegular,
+		"pipe.md":              skipNotRegular, // opening it would block
 		filepath.Base(outside): "notexist",
 	} {
 		data, err := ReadIndexable(root, rel)

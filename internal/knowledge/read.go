@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path"
@@ -220,8 +221,8 @@ func (r reader) file(ctx context.Context, rel string, start, end int, want strin
 	// Refused by name before anything is looked up, so the answer says
 	// why; then only what the index holds, checked again now.
 	if !index.IndexableName(rel) {
-		_, err := index.ReadIndexable(r.src.Root, rel)
-		return ReadResponse{}, notReadable(err)
+		_, err := index.ReadIndexable(r.src.Root, rel) // refuses by name before opening anything
+		return ReadResponse{}, notReadable(rel, err)
 	}
 	switch _, err := r.src.Index.FileHash(ctx, rel); {
 	case errors.Is(err, index.ErrNotIndexed):
@@ -246,19 +247,25 @@ func (r reader) readFile(rel string) ([]byte, error) {
 		return nil, &InputError{fmt.Sprintf("%s is indexed but no longer there: re-index (patina scrape) and scry again", rel)}
 	}
 	if err != nil {
-		return nil, notReadable(err)
+		return nil, notReadable(rel, err)
 	}
 	return data, nil
 }
 
 // notReadable turns a refusal into the caller's error; its message names
-// the reason, never the content.
-func notReadable(err error) error {
+// the reason, never the content, nor (for a file the system will not
+// open) where the project lies.
+func notReadable(rel string, err error) error {
 	var ne *index.NotIndexableError
 	if errors.As(err, &ne) {
 		return &InputError{ne.Error()}
 	}
-	return fmt.Errorf("read: %w", err)
+	why := "the system refused"
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		why = pe.Err.Error() // the error alone: its path is absolute
+	}
+	return &InputError{fmt.Sprintf("%s cannot be read: %s", rel, why)}
 }
 
 // cleanPath checks a path as the caller gave it: relative to the project

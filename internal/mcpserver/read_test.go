@@ -371,3 +371,21 @@ func TestReadStaleID(t *testing.T) {
 		t.Errorf("a fresh id: %+v", out)
 	}
 }
+
+// A file the system will not open is named, with the system's reason,
+// and not where the project lies.
+func TestReadUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	isolate(t)
+	root := registerFixture(t)
+	if err := os.Chmod(filepath.Join(root, "main.go"), 0); err != nil {
+		t.Fatal(err)
+	}
+	cs := newSession(t)
+	res := call(t, cs, "read", map[string]any{"project": fixtureName, "path": "main.go"})
+	if !res.IsError || text(res) != "main.go cannot be read: permission denied" {
+		t.Errorf("unreadable: %v %q", res.IsError, text(res))
+	}
+}
