@@ -78,14 +78,15 @@ func TestBrokenModelFallsBackToLexical(t *testing.T) {
 				t.Errorf("scrape's error is %d lines, want a short account:\n%s", n+1, r.stderr)
 			}
 			// The text index works; scry says why it is lexical.
+			// (From outside the project, paths are absolute.)
 			r = runPatina(t, env, "scry", indextest.WordReadme, "--project", name)
-			if r.code != 0 || !strings.HasPrefix(r.stdout, "README.md:9-12") || !strings.Contains(r.stderr, "has no embeddings") {
+			if r.code != 0 || !strings.HasPrefix(r.stdout, filepath.Join(root, "README.md")+":11: ") || !strings.Contains(r.stderr, "has no embeddings") {
 				t.Errorf("scry of the text-only project: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 			}
 			// A project embedded earlier cannot be searched semantically
 			// with the broken model: lexical, with the reason.
 			r = runPatina(t, env, "scry", indextest.WordReadme, "--project", "good", "--mode", "semantic")
-			if r.code != 0 || !strings.HasPrefix(r.stdout, "README.md:9-12") || !strings.Contains(r.stderr, "semantic search of project good is unavailable") ||
+			if r.code != 0 || !strings.HasPrefix(r.stdout, filepath.Join(good, "README.md")+":11: ") || !strings.Contains(r.stderr, "semantic search of project good is unavailable") ||
 				!strings.Contains(r.stdout, "[lexical #1]") || !strings.Contains(r.stderr, c.want[0]) {
 				t.Errorf("semantic scry with a broken model: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/patina-dev/patina/internal/buildinfo"
 	"github.com/patina-dev/patina/internal/client"
 	"github.com/patina-dev/patina/internal/knowledge"
+	"github.com/patina-dev/patina/internal/projects"
 	"github.com/patina-dev/patina/internal/scry"
 )
 
@@ -30,19 +31,46 @@ func scryVerb() *verb {
 		project := fs.String("project", "", "search the registered project `NAME` (default: the one holding the current directory)")
 		all := fs.Bool("all-projects", false, "search every registered project and merge the results")
 		mode := fs.String("mode", "", "hybrid, lexical or semantic (default: hybrid where the project has embeddings)")
+		kind := fs.String("kind", "", "only results of kind `K`: code, doc or commit (several separated by commas)")
+		under := fs.String("path", "", "only files at or under `PREFIX` (a file or directory), and the commits that touched one")
 		asJSON := fs.Bool("json", false, "print the API's JSON answer")
 		file := fs.String("file", "", "instead of a query: list the files that change together with `PATH` in git history")
 		mother := fs.String("mother", "", "ask this daemon: unix:///PATH, tcp://HOST:PORT (token from $"+client.EnvToken+" or the token file) or ssh://[USER@]HOST (default $"+client.EnvMother+", then the local socket)")
-		if err := parse(fs, "scry QUERY... [--limit N] [--project NAME] [--all-projects] [--mode MODE] [--json] [--mother URL]\n       patina scry --file PATH [--limit N] [--project NAME] [--json]", v.summary+`.
+		if err := parse(fs, "scry QUERY... [--limit N] [--project NAME] [--all-projects] [--mode MODE] [--kind K] [--path PREFIX] [--json] [--mother URL]\n       patina scry --file PATH [--limit N] [--project NAME] [--json]", v.summary+`.
 
 The words of QUERY are searched as plain text: quotes, operators and
 punctuation have no special meaning, and stopwords (the, how, is, ...)
 are neither searched nor highlighted. Results are places to open: one per
-file (or commit), at its best matching passage, printed as
-"path:lines  title  [list #rank, ...]", an excerpt with the matched words
-highlighted (colour only on a terminal, and never with NO_COLOR set), the
-file's other matching passages ("also:") and, when a matching commit
-touched the file, that commit ("changed in:").
+file (or commit), at its best matching passage, printed as ripgrep does:
+
+    service/serve.go:81: Serve  [lexical #1, semantic #4]
+      80-func Serve(ctx context.Context) error {
+      81:	ln, err := listen(ctx)
+      82-	if err != nil {
+      also: 120-160 Shutdown
+      changed in: git:abc1234
+
+"path:line:" is the file (relative to the current directory) at the
+line holding the most words of the query, then the passage's title and
+which lists found it at which rank; a few numbered lines around that
+line follow, the matched words highlighted (colour only on a terminal,
+and never with NO_COLOR set); then the file's other matching passages
+("also:") and, when a matching commit touched the file, that commit
+("changed in:"). A commit is "git:HASH: date subject", its message
+below.
+
+--json prints the API's answer: every result with its path relative to
+the project root, its passage (start_line, end_line), match_line, an
+excerpt of numbered lines, the snippet, score and ranks, and the
+projects' roots ("projects": {"NAME": {"root": DIR}}). In snippet and
+excerpt text the matched words are between « and » (text that itself
+holds « or » shows them too).
+
+--kind keeps one kind of result: code, doc (Markdown and text) or
+commit, or several separated by commas. --path keeps the files at or
+under a file or directory (relative to the current directory when it
+names something there inside the project, else to the project root) and
+the commits that touched one. Both filter before --limit counts.
 
 Ranking. Each retriever's passages rank the files they are in; a commit
 that matches ranks the files it touched (the "history" list); the lists
@@ -57,8 +85,12 @@ Modes: lexical is full-text search (BM25 over stemmed words, a passage's
 names, its file's path and its doc comments weighted above its text);
 semantic ranks passages by the cosine similarity of their embeddings to
 the query's; hybrid (the default) fuses both, the semantic list counting
-less. A project without usable embeddings (scraped with --no-embed, model
-missing or changed) is searched lexically, and a note on stderr says why.
+less. In hybrid mode, when no passage holds a word of the query and
+nothing comes near it in meaning (a nonsense word, a misspelling), the
+answer is no results and a note, not the nearest unrelated passages;
+semantic mode always lists the nearest. A project without usable
+embeddings (scraped with --no-embed, model missing or changed) is
+searched lexically, and a note on stderr says why.
 
 --file PATH lists the files that changed together with PATH (relative to
 the current directory, or to the project root) in the project's git
@@ -82,8 +114,11 @@ with no words; 2 on a bad command line.`, args); err != nil {
 				return usagef("--file needs a PATH")
 			case *all:
 				return usagef("--file looks in one project: give --project NAME or none, not --all-projects")
-			case fs.Changed("mode"):
-				return usagef("--mode applies to a QUERY, not to --file")
+			}
+			for _, f := range []string{"mode", "kind", "path"} {
+				if fs.Changed(f) {
+					return usagef("--%s applies to a QUERY, not to --file", f)
+				}
 			}
 			if fs.Changed("limit") && *limit < 1 {
 				return usagef("--limit must be at least 1 (got %d)", *limit)
@@ -118,7 +153,14 @@ with no words; 2 on a bad command line.`, args); err != nil {
 		default:
 			return usagef("--mode %q: want hybrid, lexical or semantic", *mode)
 		}
-		req := knowledge.Request{Query: query, Project: *project, AllProjects: *all, Limit: *limit, Mode: *mode}
+		prefix, err := pathPrefix(*under, *project, *all, *mother)
+		if err != nil {
+			return err
+		}
+		if _, err := scry.ParseFilter(*kind, prefix); err != nil {
+			return usagef("%s", asFlags(err.Error()))
+		}
+		req := knowledge.Request{Query: query, Project: *project, AllProjects: *all, Limit: *limit, Mode: *mode, Kind: *kind, PathPrefix: prefix}
 		return runScry(req, *mother, *asJSON)
 	}
 	return v
@@ -185,7 +227,7 @@ func runScry(req knowledge.Request, mother string, asJSON bool) error {
 			return err
 		}
 	} else {
-		printResults(os.Stdout, resp, colorOut())
+		printResults(os.Stdout, resp, canonicalWd(), colorOut())
 	}
 	if resp.Count == 0 {
 		fmt.Fprintln(os.Stderr, "patina: no results")
@@ -247,7 +289,7 @@ func scryError(err error) error {
 	case errors.As(err, &foreign):
 		return withHint(err, foreign.Hint())
 	case errors.As(err, &api) && api.Status == http.StatusBadRequest:
-		return errors.New(api.Msg)
+		return errors.New(asFlags(api.Msg))
 	case errors.As(err, &api) && api.Status == http.StatusUnauthorized:
 		return withHint(err, "set $"+client.EnvToken+" or copy the daemon's token file (`patina mother token` prints its path there) to this machine's")
 	case errors.As(err, &api) && api.Status == http.StatusGatewayTimeout:
@@ -255,7 +297,7 @@ func scryError(err error) error {
 	case errors.As(err, &api) && api.Status == http.StatusServiceUnavailable:
 		return withHint(err, "the daemon is busy: try again in a moment")
 	case knowledge.IsInputError(err):
-		return err
+		return errors.New(asFlags(err.Error()))
 	case errors.Is(err, client.ErrUnreachable):
 		return withHint(err, "is mother running there? `patina mother status` on that machine says")
 	case errors.Is(err, context.Canceled):
@@ -263,65 +305,6 @@ func scryError(err error) error {
 		return exitError{exitInterrupted}
 	}
 	return err
-}
-
-// ANSI styles for a colour terminal.
-const (
-	ansiPath  = "\x1b[35m"   // magenta, like grep's file names
-	ansiTitle = "\x1b[1m"    // bold
-	ansiMatch = "\x1b[1;31m" // bold red, like grep's matches
-	ansiReset = "\x1b[0m"
-)
-
-// printResults writes the compact ranked list: one "path:lines  title"
-// line per result, its snippet indented below. Text from the index is
-// stripped of control characters first, so an indexed file can never
-// drive the terminal.
-func printResults(w io.Writer, resp scry.Response, color bool) {
-	multi := false
-	for _, r := range resp.Results {
-		if r.Project != "" && r.Project != resp.Results[0].Project {
-			multi = true
-		}
-	}
-	style := styler(color)
-	for _, r := range resp.Results {
-		loc := printable(r.Path)
-		if r.Kind != "commit" && r.StartLine > 0 {
-			loc += fmt.Sprintf(":%d-%d", r.StartLine, r.EndLine)
-		}
-		if multi {
-			loc = r.Project + ":" + loc
-		}
-		fmt.Fprintf(w, "%s  %s  %s\n", style(ansiPath, loc), style(ansiTitle, printable(r.Title)), foundBy(r))
-		start, end := "", ""
-		if color {
-			start, end = ansiMatch, ansiReset
-		}
-		if s := scry.Highlight(printable(r.Snippet), start, end); s != "" {
-			fmt.Fprintf(w, "    %s\n", s)
-		}
-		if len(r.Matches) > 0 {
-			also := make([]string, 0, len(r.Matches))
-			for _, m := range r.Matches {
-				also = append(also, fmt.Sprintf("%d-%d %s", m.StartLine, m.EndLine, printable(strings.TrimPrefix(m.Title, r.Path+": "))))
-			}
-			fmt.Fprintf(w, "    also: %s\n", strings.Join(also, "; "))
-		}
-		if len(r.Commits) > 0 {
-			fmt.Fprintf(w, "    changed in: %s\n", strings.Join(r.Commits, ", "))
-		}
-	}
-}
-
-// foundBy says which retrievers found r, and at which rank:
-// "[lexical #1, semantic #4]".
-func foundBy(r scry.Result) string {
-	parts := make([]string, 0, len(r.Sources))
-	for _, s := range r.Sources {
-		parts = append(parts, fmt.Sprintf("%s #%d", s, r.Ranks[s]))
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // printable folds whitespace runs to one space and drops other control
@@ -344,4 +327,80 @@ func printable(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// asFlags names a request field in an API error as the flag that sets
+// it: "path_prefix must be ..." is "--path must be ...".
+func asFlags(msg string) string {
+	for field, flag := range map[string]string{"path_prefix": "--path", "kind": "--kind"} {
+		if rest, ok := strings.CutPrefix(msg, field+" "); ok {
+			return flag + " " + rest
+		}
+	}
+	return msg
+}
+
+// canonicalWd is the current directory with its symlinks resolved, as
+// project roots are; "" if unknown.
+func canonicalWd() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	if real, err := filepath.EvalSymlinks(wd); err == nil {
+		return real
+	}
+	return wd
+}
+
+// pathPrefix turns --path into the request's path_prefix, relative to
+// the project root. Against the local daemon, a relative PATH that names
+// something from the current directory, inside the searched project, is
+// read from there (as ripgrep reads paths); anything else is read from
+// the project root. An absolute PATH must lie in the project.
+func pathPrefix(arg, project string, all bool, mother string) (string, error) {
+	if arg == "" || all || !client.IsLocal(mother) {
+		return filepath.ToSlash(arg), nil
+	}
+	wd := canonicalWd()
+	root := localRoot(project, wd)
+	if root == "" {
+		return filepath.ToSlash(arg), nil // the search says what is wrong with the project
+	}
+	abs := arg
+	if filepath.IsAbs(arg) {
+		// Its directory's symlinks resolved, as the root's are.
+		if d, err := filepath.EvalSymlinks(filepath.Dir(arg)); err == nil {
+			abs = filepath.Join(d, filepath.Base(arg))
+		}
+	} else {
+		abs = filepath.Join(wd, arg)
+		if _, err := os.Lstat(abs); err != nil || wd == "" || !within(wd, root) {
+			return filepath.ToSlash(arg), nil
+		}
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || escapes(rel) {
+		return "", usagef("--path %s is outside the project (%s)", printable(arg), printable(root))
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// localRoot is the root of the project a local search would search: the
+// one named, else the one holding wd; "" if none is found.
+func localRoot(project, wd string) string {
+	reg, err := projects.Default()
+	if err != nil {
+		return ""
+	}
+	var p projects.Project
+	if project != "" {
+		p, err = reg.Resolve(project)
+	} else {
+		p, err = reg.ResolveDir(wd)
+	}
+	if err != nil {
+		return ""
+	}
+	return p.Path
 }

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -191,8 +193,16 @@ func TestScryTransportsAgree(t *testing.T) {
 			if got := resultKeys(resp); strings.Join(got, "\n") != strings.Join(wantKeys, "\n") {
 				t.Errorf("%q over %s:\n%s\nwant (unix socket):\n%s", q.q, w.name, strings.Join(got, "\n"), strings.Join(wantKeys, "\n"))
 			}
-			if r.stdout != string(want) {
-				t.Errorf("%q over %s: JSON differs\n%s\nwant\n%s", q.q, w.name, r.stdout, want)
+			wantJSON := string(want)
+			if strings.HasPrefix(w.name, "tcp") {
+				// Over TCP the answer leaves out where the project lies.
+				if resp.Projects != nil || strings.Contains(r.stdout, root) {
+					t.Errorf("%q over %s: the project's root is given away: %s", q.q, w.name, r.stdout)
+				}
+				wantJSON = strings.Replace(wantJSON, `,"projects":{"fixture":{"root":`+strconv.Quote(root)+`}}`, "", 1)
+			}
+			if r.stdout != wantJSON {
+				t.Errorf("%q over %s: JSON differs\n%s\nwant\n%s", q.q, w.name, r.stdout, wantJSON)
 			}
 		}
 	}
@@ -205,8 +215,10 @@ func TestScryTransportsAgree(t *testing.T) {
 	// The landmarks land where the fixture put them.
 	resp, _ := scryJSON(t, env, indextest.WordReadme, "--project", "fixture")
 	if r := resp.Results[0]; r.Path != "README.md" || r.StartLine != 9 || r.EndLine != 12 || r.Kind != "doc" ||
-		!strings.Contains(r.Snippet, "«quasar»") || r.Title != "Patina Fixture > Install > Linux" || r.Sources[0] != "lexical" {
-		t.Errorf("quasar: %+v", r)
+		!strings.Contains(r.Snippet, "«quasar»") || r.Title != "Patina Fixture > Install > Linux" || r.Sources[0] != "lexical" ||
+		r.MatchLine != 11 || len(r.Excerpt) != 4 || r.Excerpt[2] != (scry.Line{Line: 11, Text: "Use apt to install the «quasar» package."}) ||
+		resp.Projects["fixture"].Root != root {
+		t.Errorf("quasar: %+v (projects %+v)", r, resp.Projects)
 	}
 	resp, _ = scryJSON(t, env, indextest.WordCommit, "--project", "fixture")
 	if r := resp.Results[0]; r.Kind != "commit" || !strings.Contains(r.Snippet, "«chronosynclastic»") {
@@ -232,13 +244,14 @@ func TestScryHumanOutputAndDefaults(t *testing.T) {
 		t.Fatalf("scry from inside the project: exit %d\n%s", r.code, r.stderr)
 	}
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], "README.md:9-12  Patina Fixture > Install > Linux  [lexical #1, semantic #") {
+	// From docs/, the path is relative to it.
+	if len(lines) < 5 || !strings.HasPrefix(lines[0], "../README.md:11: Patina Fixture > Install > Linux  [lexical #1, semantic #") {
 		t.Fatalf("human output:\n%s", r.stdout)
 	}
 	// Not a terminal: no colour, markers stripped.
-	if !strings.HasPrefix(lines[1], "    ") || !strings.Contains(lines[1], "install the quasar package") ||
+	if got := strings.Join(lines[1:5], "\n"); got != "   9-### Linux\n  10-\n  11:Use apt to install the quasar package.\n  12-Then restart." ||
 		strings.ContainsAny(r.stdout, "«»\x1b") {
-		t.Errorf("snippet line %q (output %q)", lines[1], r.stdout)
+		t.Errorf("excerpt:\n%s\n(output %q)", got, r.stdout)
 	}
 	if r.stderr != "" {
 		t.Errorf("stderr on a plain answer: %q", r.stderr)
@@ -249,9 +262,11 @@ func TestScryHumanOutputAndDefaults(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "patina: error: this directory is in no registered project") {
 		t.Errorf("outside a project: exit %d, %q", r.code, r.stderr)
 	}
-	// --all-projects from anywhere; commits print without a line range.
+	// --all-projects from anywhere; commits print without a line, their
+	// hash once, their message below.
 	r = runPatinaIn(t, t.TempDir(), env, "scry", "--all-projects", indextest.WordCommit)
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "git:") || strings.Contains(strings.SplitN(r.stdout, "  ", 2)[0], ":0-0") {
+	if first, _, _ := strings.Cut(r.stdout, "\n"); r.code != 0 || !regexp.MustCompile(`^git:[0-9a-f]{7}: 2024-02-02 Add fluxcapacitor  \[`).MatchString(first) ||
+		!strings.Contains(r.stdout, "\n  It runs on a chronosynclastic infundibulum.\n") {
 		t.Errorf("--all-projects commit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -290,6 +305,115 @@ func TestScryHumanOutputAndDefaults(t *testing.T) {
 		if r.code != c.code || !strings.Contains(out, c.want) {
 			t.Errorf("%q: exit %d, want %d with %q\nstdout: %s\nstderr: %s", c.args, r.code, c.code, c.want, r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestScryRipgrepOutputAndFilters: results print as ripgrep's
+// "path:line:" relative to the current directory, from the root and from
+// a subdirectory, the path and hash once each; --kind and --path narrow
+// them (--path read from the current directory when it names something
+// there); a nonsense word in the default mode is no results, a note and
+// exit 0.
+func TestScryRipgrepOutputAndFilters(t *testing.T) {
+	root := indextest.Fixture(t)
+	sock := shortSocket(t)
+	d := startDaemon(t, sock)
+	env := daemonEnv(t, d)
+	scrapeJSON(t, env, root)
+
+	scry := func(dir string, args ...string) result {
+		t.Helper()
+		r := runPatinaIn(t, dir, env, append([]string{"scry"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("scry %v in %s: exit %d\n%s", args, dir, r.code, r.stderr)
+		}
+		return r
+	}
+	heads := func(out string) []string { // the results' first lines
+		var hs []string
+		for _, block := range strings.Split(strings.TrimRight(out, "\n"), "\n\n") {
+			hs = append(hs, strings.SplitN(block, "\n", 2)[0])
+		}
+		return hs
+	}
+
+	// From the root and from a subdirectory, a declaration without its
+	// path repeated in the title, and its numbered lines.
+	for dir, path := range map[string]string{root: "main.go", filepath.Join(root, "docs"): "../main.go", filepath.Join(root, "util"): "../main.go"} {
+		r := scry(dir, indextest.WordCode, "--kind", "code")
+		want := path + ":10: main, fluxcapacitor  [lexical #1"
+		if !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "\n  10:// fluxcapacitor needs 1.21 gigawatts.\n  11-func fluxcapacitor(gw float64) bool {\n") ||
+			strings.Count(r.stdout, "main.go") != 1 {
+			t.Errorf("from %s: want %q first, then the lines:\n%s", dir, want, r.stdout)
+		}
+	}
+	// A commit: its hash once, its subject in the title, its message below.
+	r := scry(root, indextest.WordCommit, "--kind", "commit", "--mode", "lexical")
+	if hs := heads(r.stdout); len(hs) != 1 || !regexp.MustCompile(`^git:([0-9a-f]{7}): 2024-02-02 Add fluxcapacitor  \[lexical #1`).MatchString(hs[0]) ||
+		strings.Count(r.stdout, strings.TrimPrefix(strings.SplitN(hs[0], ":", 3)[1], "git")) != 1 ||
+		!strings.HasSuffix(r.stdout, "\n  It runs on a chronosynclastic infundibulum.\n") {
+		t.Errorf("commit:\n%s", r.stdout)
+	}
+
+	// --kind and --path keep what they name, and still fill --limit.
+	q := "install quasar wobbulator fluxcapacitor reverse"
+	for _, tc := range []struct {
+		dir  string
+		args []string
+		want []string // the results' paths as printed, in any order
+	}{
+		{root, []string{"--kind", "doc"}, []string{"README.md", "docs/guide.md"}},
+		{root, []string{"--path", "docs"}, []string{"docs/guide.md"}},
+		{root, []string{"--path", "util", "--kind", "code,doc"}, []string{"util/strings.go"}},
+		{filepath.Join(root, "docs"), []string{"--path", "guide.md"}, []string{"guide.md"}},              // from here
+		{filepath.Join(root, "docs"), []string{"--path", "util"}, []string{"../util/strings.go", "git"}}, // from the root; the commit that added it
+		{filepath.Join(root, "docs"), []string{"--path", "..", "--kind", "doc"}, []string{"../README.md", "guide.md"}},
+		{root, []string{"--kind", "code", "--limit", "1"}, []string{"util/strings.go"}},
+	} {
+		r := scry(tc.dir, append([]string{q, "--mode", "lexical"}, tc.args...)...)
+		var got []string
+		for _, h := range heads(r.stdout) {
+			got = append(got, strings.SplitN(h, ":", 2)[0])
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%v from %s: %v, want %v\n%s", tc.args, tc.dir, got, tc.want, r.stdout)
+		}
+	}
+
+	// A nonsense word, default mode: no results, a note, exit 0.
+	r = scry(root, "qzxvbnmwyk")
+	if r.stdout != "" || !strings.Contains(r.stderr, "patina: note: no indexed text holds the query's words") ||
+		!strings.HasSuffix(r.stderr, "patina: no results\n") {
+		t.Errorf("nonsense word: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	// --json keeps the match line, the excerpt and the root.
+	resp, _ := scryJSON(t, env, indextest.WordReadme, "--project", filepath.Base(root), "--mode", "lexical")
+	if resp.Count != 1 || resp.Results[0].MatchLine != 11 || len(resp.Results[0].Excerpt) == 0 || resp.Projects[filepath.Base(root)].Root != root {
+		t.Errorf("--json: %+v", resp)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--kind", "tests"}, 2, `patina: error: --kind "tests": want code, doc or commit`},
+		{[]string{"--path", "/etc"}, 2, "patina: error: --path /etc is outside the project"},
+		{[]string{"--path", "../.."}, 2, "patina: error: --path ../.. is outside the project"},
+		{[]string{"--path", "../nosuch"}, 2, `patina: error: --path "../nosuch" leads out of the project root`},
+		{[]string{"--file", "main.go", "--kind", "code"}, 2, "--kind applies to a QUERY"},
+	} {
+		r := runPatinaIn(t, root, env, append([]string{"scry", "x"}, tc.args...)...)
+		if tc.args[0] == "--file" {
+			r = runPatinaIn(t, root, env, append([]string{"scry"}, tc.args...)...)
+		}
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+	if out := runPatina(t, env, "scry", "--help").stdout; !strings.Contains(out, "between « and »") || !strings.Contains(out, "--kind") {
+		t.Errorf("scry --help does not document the markers and --kind:\n%s", out)
 	}
 }
 
@@ -355,26 +479,65 @@ func TestScryOverTCPNeedsTheToken(t *testing.T) {
 
 func TestPrintResults(t *testing.T) {
 	resp := scry.Response{Results: []scry.Result{
-		{Project: "a", Path: "README.md", Kind: "doc", Title: "Intro > \x1b]0;pwned\x07Linux", StartLine: 9, EndLine: 12, Snippet: "use the «quasar»\npackage\x1b[2J now",
-			Sources: []string{"lexical", "semantic"}, Ranks: map[string]int{"lexical": 1, "semantic": 3}},
-		{Project: "a", Path: "git:abc1234", Kind: "commit", Title: "Add it", Snippet: "Add «it»", Sources: []string{"semantic"}, Ranks: map[string]int{"semantic": 1}},
-	}}
+		{Project: "a", Path: "README.md", Kind: "doc", Title: "Intro > \x1b]0;pwned\x07Linux", StartLine: 9, EndLine: 12, MatchLine: 10,
+			Excerpt: []scry.Line{{Line: 9, Text: "# Linux"}, {Line: 10, Text: "\tuse the «quasar»\x1b[2J now"}},
+			Sources: []string{"lexical", "semantic"}, Ranks: map[string]int{"lexical": 1, "semantic": 3},
+			Matches: []scry.Match{{Title: "Intro", StartLine: 1, EndLine: 3}}},
+		{Project: "a", Path: "src/main.go", Kind: "code", Title: "src/main.go: Run", StartLine: 1, EndLine: 3, MatchLine: 3,
+			Excerpt: []scry.Line{{Line: 3, Text: "func Run() {}"}}, Sources: []string{"history"}, Ranks: map[string]int{"history": 1},
+			Commits: []string{"git:abc1234"}},
+		{Project: "a", Path: "git:abc1234", Kind: "commit", Title: "2024-02-02 abc1234 Add it", StartLine: 1, EndLine: 3, MatchLine: 1,
+			Excerpt: []scry.Line{{Line: 1, Text: "Add «it»"}, {Line: 2, Text: ""}, {Line: 3, Text: "It is added."}},
+			Sources: []string{"semantic"}, Ranks: map[string]int{"semantic": 1}},
+	}, Projects: map[string]scry.ProjectInfo{"a": {Root: "/p/a"}}}
 	var plain, colour strings.Builder
-	printResults(&plain, resp, false)
-	printResults(&colour, resp, true)
-	want := "README.md:9-12  Intro > ]0;pwnedLinux  [lexical #1, semantic #3]\n    use the quasar package[2J now\ngit:abc1234  Add it  [semantic #1]\n    Add it\n"
+	printResults(&plain, resp, "/p/a", false)
+	printResults(&colour, resp, "/p/a", true)
+	want := "README.md:10: Intro > ]0;pwnedLinux  [lexical #1, semantic #3]\n" +
+		"   9-# Linux\n" +
+		"  10:\tuse the quasar[2J now\n" +
+		"  also: 1-3 Intro\n" +
+		"\n" +
+		"src/main.go:3: Run  [history #1]\n" +
+		"  3:func Run() {}\n" +
+		"  changed in: git:abc1234\n" +
+		"\n" +
+		"git:abc1234: 2024-02-02 Add it  [semantic #1]\n" +
+		"  It is added.\n"
 	if plain.String() != want {
-		t.Errorf("plain:\n%q\nwant\n%q", plain.String(), want)
+		t.Errorf("plain:\n%s\nwant\n%s", plain.String(), want)
 	}
-	if !strings.Contains(colour.String(), "use the "+ansiMatch+"quasar"+ansiReset+" package") || strings.Contains(colour.String(), "\x1b]") || strings.Contains(colour.String(), "\x1b[2J") {
+	if !strings.Contains(colour.String(), "use the "+ansiMatch+"quasar"+ansiReset) || strings.Contains(colour.String(), "\x1b]") || strings.Contains(colour.String(), "\x1b[2J") {
 		t.Errorf("colour: %q", colour.String())
 	}
-	// Results from several projects name theirs.
-	resp.Results[1].Project = "b"
-	plain.Reset()
-	printResults(&plain, resp, false)
-	if !strings.HasPrefix(plain.String(), "a:README.md:9-12  ") || !strings.Contains(plain.String(), "\nb:git:abc1234  ") {
-		t.Errorf("multi-project: %q", plain.String())
+	// From a subdirectory, paths climb out of it; from outside the
+	// project, they are absolute; without the project's root (a remote
+	// daemon), they are as the index has them, "project:" first when
+	// several projects answered.
+	for _, tc := range []struct {
+		cwd   string
+		roots map[string]scry.ProjectInfo
+		multi bool
+		want  string
+	}{
+		{"/p/a/docs", resp.Projects, false, "../README.md:10: "},
+		{"/p/a/src", resp.Projects, false, "\nmain.go:3: "},
+		{"/elsewhere", resp.Projects, false, "/p/a/README.md:10: "},
+		{"/p", resp.Projects, false, "a/README.md:10: "},
+		{"/p/a", nil, false, "README.md:10: "},
+		{"/p/a", nil, true, "\nb:git:abc1234: "},
+	} {
+		r := resp
+		r.Projects = tc.roots
+		r.Results = slices.Clone(resp.Results)
+		if tc.multi {
+			r.Results[2].Project = "b"
+		}
+		plain.Reset()
+		printResults(&plain, r, tc.cwd, false)
+		if !strings.Contains("\n"+plain.String(), "\n"+strings.TrimPrefix(tc.want, "\n")) {
+			t.Errorf("from %s (roots %v): want %q in\n%s", tc.cwd, tc.roots, tc.want, plain.String())
+		}
 	}
 }
 
