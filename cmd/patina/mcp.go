@@ -19,12 +19,16 @@ import (
 
 const mcpHelp = `Coding agents (Claude Code, Codex, Gemini CLI, editors) start this
 command and speak the Model Context Protocol on its stdin and stdout. It
-offers the tools scry (search indexed projects), projects (what is indexed)
-and mother_status (is the daemon up). It never reads, accepts or returns a
-secret, a token or an identity.
+offers the tools scry (search indexed projects), read (the lines a result
+points at, or a commit), related (files that change together), projects
+(what is indexed) and mother_status (is the daemon up). It never reads,
+accepts or returns a secret, a token or an identity; read gives only files
+of registered projects that scrape would index (never .env files, keys,
+binaries, or anything outside the project).
 
-scry asks the daemon over the local socket (socket activation starts it)
-and, when no daemon answers, searches in this process, as patina scry does.
+scry, read and related ask the daemon over the local socket (socket
+activation starts it) and, when no daemon answers, work in this process,
+as patina scry does.
 Logs go to stderr; stdout carries protocol messages only.
 
 Register it with Claude Code:  claude mcp add patina -- patina mcp

@@ -292,6 +292,14 @@ func TestMCPDaemonDiesMidSession(t *testing.T) {
 	if first.Via != "daemon" || first.Count == 0 || first.Results[0].Path != "README.md" || first.Results[0].StartLine != 9 {
 		t.Fatalf("through the daemon: %+v", first)
 	}
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "read", Arguments: map[string]any{"id": first.Results[0].ID}})
+	var read mcpserver.ReadOutput
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decodeTool(t, res, &read); read.Via != "daemon" || read.StartLine != 9 || !strings.Contains(read.Text, indextest.WordReadme) {
+		t.Errorf("read through the daemon: %+v", read)
+	}
 	st := statusTool(t, cs)
 	if !st.Answering || st.Activation != "standalone" || st.Target != sock || st.PID != d.cmd.Process.Pid || st.Version == "" {
 		t.Errorf("status with the daemon up: %+v", st)
@@ -359,7 +367,7 @@ func waitRefused(t *testing.T, sock string) {
 func TestMCPNodeClient(t *testing.T) {
 	sdkDir := npmDeps(t)
 	env := mcpEnv(t)
-	cmd := exec.Command("node", "../../contrib/mcp/test/client.cjs", sdkDir, patinaBin, "fixture", indextest.WordReadme)
+	cmd := exec.Command("node", "../../contrib/mcp/test/client.cjs", sdkDir, patinaBin, "fixture", indextest.WordReadme, indextest.WordCommit)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PATINA_CACHE=" + modelCache, "HOME=" + t.TempDir()}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -391,6 +399,17 @@ func TestMCPNodeClient(t *testing.T) {
 			IsError bool `json:"is_error"`
 			Text    string
 		} `json:"related_outside"`
+		Read struct {
+			IsError    bool                 `json:"is_error"`
+			Structured mcpserver.ReadOutput `json:"structured"`
+			Text       string
+		}
+		ReadEnv     refusal `json:"read_env"`
+		ReadOutside refusal `json:"read_outside"`
+		ReadCommit  struct {
+			IsError    bool                 `json:"is_error"`
+			Structured mcpserver.ReadOutput `json:"structured"`
+		} `json:"read_commit"`
 		Projects    mcpserver.ProjectsOutput
 		Status      mcpserver.StatusOutput
 		UnknownTool string `json:"unknown_tool"`
@@ -401,7 +420,7 @@ func TestMCPNodeClient(t *testing.T) {
 		t.Fatalf("node client printed %q: %v\nstderr: %s", out.String(), err, errb.String())
 	}
 	t.Logf("@modelcontextprotocol/sdk %s talked to %s %s", got.SDKVersion, got.Server.Name, got.Server.Version)
-	if got.Server.Name != "patina" || len(got.Tools) != 4 {
+	if got.Server.Name != "patina" || len(got.Tools) != 5 {
 		t.Errorf("server %+v tools %+v", got.Server, got.Tools)
 	}
 	required := map[string][]string{"scry": {"query"}, "related": {"path"}}
@@ -421,6 +440,23 @@ func TestMCPNodeClient(t *testing.T) {
 		s.Structured.Results[0].StartLine != 9 || s.Structured.Results[0].EndLine != 12 || !strings.Contains(s.Text, "README.md:9-12") {
 		t.Errorf("scry: %+v", s)
 	}
+	if r := got.Read; r.IsError || r.Structured.Path != "README.md" || r.Structured.StartLine != 9 || r.Structured.EndLine != 12 ||
+		!strings.Contains(r.Structured.Text, "install the quasar package") || !strings.Contains(r.Text, "    11\tUse apt") {
+		t.Errorf("read by id: %+v", r)
+	}
+	// The fixture's .env holds WordSkipped: no byte of it comes back.
+	for name, r := range map[string]refusal{".env": got.ReadEnv, "../../etc/passwd": got.ReadOutside} {
+		if !r.IsError || strings.Contains(r.All, indextest.WordSkipped) || strings.Contains(r.All, "root:") {
+			t.Errorf("read %s: %+v", name, r)
+		}
+	}
+	if !strings.Contains(got.ReadEnv.Text, "credentials") || !strings.Contains(got.ReadOutside.Text, "must not contain ..") {
+		t.Errorf("refusals say why: %q, %q", got.ReadEnv.Text, got.ReadOutside.Text)
+	}
+	if c := got.ReadCommit.Structured.Commit; got.ReadCommit.IsError || c == nil || !strings.Contains(c.Message, indextest.WordCommit) ||
+		!slices.Equal(c.Files, []string{"main.go", "util/strings.go"}) {
+		t.Errorf("read a commit: %+v", got.ReadCommit)
+	}
 	if !got.Bad.IsError || !strings.Contains(got.Bad.Text, "query is empty") {
 		t.Errorf("empty query: %+v", got.Bad)
 	}
@@ -436,6 +472,14 @@ func TestMCPNodeClient(t *testing.T) {
 	if got.StderrBytes == 0 {
 		t.Error("patina mcp --log-level debug logged nothing on stderr")
 	}
+}
+
+// refusal is a tool error as the node client saw it; All is the whole
+// reply, for what must not be in it.
+type refusal struct {
+	IsError bool `json:"is_error"`
+	Text    string
+	All     string
 }
 
 // npmDeps installs the pinned @modelcontextprotocol/sdk (a no-op when it

@@ -3,8 +3,9 @@
 // call them, and print what came back as one JSON object on stdout (the Go
 // test TestMCPNodeClient checks it).
 //
-// Usage: node client.cjs SDK_DIR PATINA_BIN PROJECT QUERY
-//   SDK_DIR is where packaging/scripts/npm-deps.sh installed the SDK.
+// Usage: node client.cjs SDK_DIR PATINA_BIN PROJECT QUERY COMMIT_QUERY
+//   SDK_DIR is where packaging/scripts/npm-deps.sh installed the SDK;
+//   QUERY finds a file, COMMIT_QUERY a commit message.
 // The environment (PATINA_HOME, PATINA_SOCKET, ...) is passed to patina.
 "use strict";
 
@@ -13,9 +14,9 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 async function main() {
-  const [sdkDir, bin, project, query] = process.argv.slice(2);
-  if (!sdkDir || !bin || !project || !query) {
-    throw new Error("usage: node client.cjs SDK_DIR PATINA_BIN PROJECT QUERY");
+  const [sdkDir, bin, project, query, commitQuery] = process.argv.slice(2);
+  if (!sdkDir || !bin || !project || !query || !commitQuery) {
+    throw new Error("usage: node client.cjs SDK_DIR PATINA_BIN PROJECT QUERY COMMIT_QUERY");
   }
   const sdk = createRequire(path.join(sdkDir, "package.json"));
   const { Client } = sdk("@modelcontextprotocol/sdk/client/index.js");
@@ -46,6 +47,19 @@ async function main() {
   // (ajv), so a schema/output mismatch fails here.
   const scry = await client.callTool({ name: "scry", arguments: { query, project } });
   out.scry = { is_error: !!scry.isError, structured: scry.structuredContent, text: scry.content.map((c) => c.text).join("\n") };
+
+  // read follows a hit by its id; refuses .env and a path out of the
+  // project; gives a commit (scry's git:<hash> result) whole.
+  const text = (r) => r.content.map((c) => c.text).join("\n");
+  const byId = await client.callTool({ name: "read", arguments: { id: scry.structuredContent.results[0].id } });
+  out.read = { is_error: !!byId.isError, structured: byId.structuredContent, text: text(byId) };
+  const env = await client.callTool({ name: "read", arguments: { project, path: ".env" } });
+  out.read_env = { is_error: !!env.isError, text: text(env), all: JSON.stringify(env) };
+  const up = await client.callTool({ name: "read", arguments: { project, path: "../../etc/passwd" } });
+  out.read_outside = { is_error: !!up.isError, text: text(up), all: JSON.stringify(up) };
+  const commits = await client.callTool({ name: "scry", arguments: { query: commitQuery, project, kind: "commit" } });
+  const commit = await client.callTool({ name: "read", arguments: { id: commits.structuredContent.results[0].id } });
+  out.read_commit = { is_error: !!commit.isError, structured: commit.structuredContent };
 
   const bad = await client.callTool({ name: "scry", arguments: { query: "   " } });
   out.bad = { is_error: !!bad.isError, text: bad.content.map((c) => c.text).join("\n") };
