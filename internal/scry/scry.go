@@ -65,9 +65,10 @@ type Request struct {
 
 // Result is one place found: a file, or a commit. Its best chunk gives
 // the line range, title, snippet, match line and excerpt; Matches lists
-// the file's other matching chunks. Score is the fused score, comparable within one
-// response; Sources names the lists that found the file (lexical,
-// semantic, history) and Ranks at which rank (from 1) each had it.
+// the file's other matching chunks. Score is the fused score,
+// comparable within one response; Sources names the lists that found
+// the file (lexical, semantic, history) and Ranks at which rank (from 1)
+// each had it.
 type Result struct {
 	ID        string `json:"id"` // "<project>:<chunk id>" of the best chunk, stable until the chunk changes
 	Project   string `json:"project,omitempty"`
