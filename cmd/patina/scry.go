@@ -27,13 +27,13 @@ func scryVerb() *verb {
 	v := &verb{name: "scry", summary: "search indexed projects (docs, code, git history)"}
 	v.run = func(args []string) error {
 		fs := flags("scry")
-		limit := fs.IntP("limit", "n", 0, "at most `N` results (default 10, max 1000)")
-		project := fs.StringP("project", "p", "", "search the registered project `NAME` (default: the one holding the current directory)")
-		all := fs.BoolP("all-projects", "a", false, "search every registered project and merge the results")
-		mode := fs.StringP("mode", "m", "", "hybrid, lexical or semantic (default: hybrid where the project has embeddings)")
+		limit := fs.Int("limit", 0, "at most `N` results (default 10, max 1000)")
+		project := fs.String("project", "", "search the registered project `NAME` (default: the one holding the current directory)")
+		all := fs.Bool("all-projects", false, "search every registered project and merge the results")
+		mode := fs.String("mode", "", "hybrid, lexical or semantic (default: hybrid where the project has embeddings)")
 		kind := fs.String("kind", "", "only results of kind `K`: code, doc or commit (several separated by commas)")
 		under := fs.String("path", "", "only files at or under `PREFIX` (a file or directory), and the commits that touched one")
-		asJSON := fs.BoolP("json", "j", false, "print the API's JSON answer")
+		asJSON := fs.Bool("json", false, "print the API's JSON answer")
 		file := fs.String("file", "", "instead of a query: list the files that change together with `PATH` in git history")
 		mother := fs.String("mother", "", "ask this daemon: unix:///PATH, tcp://HOST:PORT (token from $"+client.EnvToken+" or the token file) or ssh://[USER@]HOST (default $"+client.EnvMother+", then the local socket)")
 		if err := parse(fs, "scry QUERY... [--limit N] [--project NAME] [--all-projects] [--mode MODE] [--kind K] [--path PREFIX] [--json] [--mother URL]\n       patina scry --file PATH [--limit N] [--project NAME] [--json]", v.summary+`.
@@ -184,10 +184,8 @@ func ask(mother string, do func(context.Context, *knowledge.Asker) (via string, 
 		if fe := client.Refusal(ctx, a.Target()); fe != nil {
 			fmt.Fprintf(os.Stderr, "patina: note: %s; searched in-process\npatina: hint: %s\n", fe, fe.Hint())
 		} else {
-			noteFallback(a.Target())
+			fmt.Fprintf(os.Stderr, "patina: note: mother not answering at %s; searched in-process\n", a.Target())
 		}
-	} else if a.DaemonVersion() != "" { // a daemon answered, if only with an error
-		fallbackAnswered()
 	}
 	if err != nil {
 		return scryError(err)
