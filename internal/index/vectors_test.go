@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -217,5 +218,46 @@ func TestWarmVectors(t *testing.T) {
 	}
 	if _, err := db.SearchSemantic(ctx, SemanticQuery{ModelID: VectorID("w1"), Vector: e.Vector("quasar")}); err != nil || db.vec.set != set {
 		t.Fatalf("the search after warming read the vectors again (%v)", err)
+	}
+}
+
+// A scrape that only deletes leaves the table's max id, so the vectors in
+// memory are kept; the deleted chunks' vectors among them are never
+// returned (rescore finds no row for them).
+func TestDeletedChunksNeverReturned(t *testing.T) {
+	ctx := context.Background()
+	root := indextest.Fixture(t)
+	db, err := Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e := &indextest.WordEmbedder{Name: "w", ID: "w1", Dims: 16}
+	if _, err := db.Scrape(ctx, root, ScrapeOptions{NoGit: true, Embedder: e}); err != nil {
+		t.Fatal(err)
+	}
+	q := SemanticQuery{ModelID: VectorID("w1"), Vector: e.Vector(indextest.WordReadme), Limit: 50}
+	hits, err := db.SearchSemantic(ctx, q)
+	if err != nil || !slices.ContainsFunc(hits, func(h Hit) bool { return h.Path == "README.md" }) {
+		t.Fatalf("before: %v %v", hits, err)
+	}
+	set := db.vec.set
+	if err := os.Remove(filepath.Join(root, "README.md")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Scrape(ctx, root, ScrapeOptions{NoGit: true, Embedder: e}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err = db.SearchSemantic(ctx, q)
+	if err != nil || len(hits) == 0 {
+		t.Fatalf("after: %v %v", hits, err)
+	}
+	for _, h := range hits {
+		if h.Path == "README.md" {
+			t.Fatalf("a deleted file's chunk came back: %+v", h)
+		}
+	}
+	if db.vec.set != set {
+		t.Log("the set was re-read (fine, but not needed)")
 	}
 }
