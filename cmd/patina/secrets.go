@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -72,38 +73,76 @@ func parseSecrets(fs *pflag.FlagSet, usage, summary string, args []string) error
 	return usagef("%s (usage: patina %s)", redactArgs(err.Error(), args, fs), usage)
 }
 
-// redactArgs replaces in msg every argument (and every --flag=VALUE's
-// value) that is not the name of a defined flag.
+// redactArgs replaces in msg every argument that may be a value: a
+// positional one, a flag's value (--flag VALUE or --flag=VALUE), anything
+// after "--", and any token that is not flag-shaped. A flag-shaped token
+// in a flag's place, known or not, is named: "unknown flag: --frob".
 func redactArgs(msg string, args []string, fs *pflag.FlagSet) string {
-	known := func(a string) bool {
-		name := strings.TrimLeft(a, "-")
-		if strings.HasPrefix(a, "--") {
-			return fs.Lookup(name) != nil
-		}
-		return strings.HasPrefix(a, "-") && len(name) == 1 && fs.ShorthandLookup(name) != nil
-	}
 	var cands []string
-	for _, a := range args {
-		if a == "--" || a == "-" {
+	value := false // the previous argument is a flag that takes this one
+	for i, a := range args {
+		if a == "--" {
+			cands = append(cands, args[i+1:]...)
+			break
+		}
+		if value || !strings.HasPrefix(a, "-") || a == "-" {
+			cands, value = append(cands, a), false
 			continue
 		}
-		if flag, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+		name, val, hasVal := strings.Cut(a, "=")
+		if hasVal {
 			cands = append(cands, val)
-			if !known(flag) {
-				cands = append(cands, a)
-			}
+		}
+		if !flagShaped(name) {
+			cands = append(cands, a, name)
 			continue
 		}
-		if !known(a) {
-			cands = append(cands, a)
-		}
+		value = !hasVal && takesValue(fs, name)
 	}
+	// Longest first, so a shorter candidate inside a longer one cannot
+	// leave the rest of it behind.
+	sort.Slice(cands, func(i, j int) bool { return len(cands[i]) > len(cands[j]) })
 	for _, c := range cands {
 		if len(c) >= 2 {
 			msg = strings.ReplaceAll(msg, c, "…")
 		}
 	}
 	return msg
+}
+
+// maxFlagShaped bounds a token redactArgs may name: flags are short words,
+// a longer token is more likely something pasted.
+const maxFlagShaped = 32
+
+// flagShaped is whether a looks like a flag rather than a value: -x, or
+// -- and lower-case words joined by '-' (--no-masking), at most
+// maxFlagShaped bytes.
+func flagShaped(a string) bool {
+	if len(a) == 2 && a[0] == '-' && ('a' <= a[1] && a[1] <= 'z' || 'A' <= a[1] && a[1] <= 'Z') {
+		return true
+	}
+	name, ok := strings.CutPrefix(a, "--")
+	if !ok || len(a) > maxFlagShaped || name == "" || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// takesValue is whether the defined flag a (--name or -x) wants the next
+// argument as its value.
+func takesValue(fs *pflag.FlagSet, a string) bool {
+	var f *pflag.Flag
+	if name, ok := strings.CutPrefix(a, "--"); ok {
+		f = fs.Lookup(name)
+	} else {
+		f = fs.ShorthandLookup(a[1:])
+	}
+	return f != nil && f.NoOptDefVal == ""
 }
 
 // badArg is a bad positional argument, named by its position and its
