@@ -34,6 +34,12 @@ build: deps
 run: build
 	exec packaging/scripts/run.sh $(BIN)
 
+# patina(1), made from the commands' --help. Install it with
+#   install -Dm644 bin/patina.1 ~/.local/share/man/man1/patina.1
+.PHONY: man
+man: build
+	$(BIN) __man > bin/patina.1.tmp && mv bin/patina.1.tmp bin/patina.1
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet -tags $(TAGS) ./...

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,6 +41,9 @@ func root() *verb {
 			mcpVerb(),
 			legacyServeVerb(),
 			versionVerb(),
+			completionVerb(),
+			completeVerb(),
+			manVerb(),
 		},
 	}
 }
@@ -61,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return ex.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "patina: error: %s\n", ue.msg)
+		if ue.hint != "" {
+			fmt.Fprintf(stderr, "patina: hint: %s\n", ue.hint)
+		}
 		return 2
 	default:
 		fmt.Fprintf(stderr, "patina: error: %s\n", oneLine(err.Error()))
@@ -85,15 +92,28 @@ func dispatch(v *verb, args []string, path []string, stdout io.Writer) error {
 		return nil
 	}
 	switch args[0] {
-	case "-h", "--help", "help":
+	case "-h", "--help":
 		printGroupHelp(stdout, v, path)
 		return nil
+	case "help":
+		if len(args) == 1 {
+			printGroupHelp(stdout, v, path)
+			return nil
+		}
+		// `help VERB [SUB]` is `VERB [SUB] --help`.
+		return dispatch(v, append(slices.Clone(args[1:]), "--help"), path[:len(path)-1], stdout)
+	case "--version":
+		if len(path) == 1 {
+			fmt.Fprintln(stdout, "patina", versionString())
+			return nil
+		}
 	}
+	cmd := strings.Join(path, " ")
 	if strings.HasPrefix(args[0], "-") {
 		if v.run != nil {
 			return v.run(args)
 		}
-		return usageError{fmt.Sprintf("unknown flag %q for %q (see %s --help)", args[0], strings.Join(path, " "), strings.Join(path, " "))}
+		return usagef("unknown flag %q for %q (see %s --help)", args[0], cmd, cmd)
 	}
 	for _, s := range v.sub {
 		if s.name == args[0] {
@@ -101,9 +121,14 @@ func dispatch(v *verb, args []string, path []string, stdout io.Writer) error {
 		}
 	}
 	if v.quiet {
-		return usageError{fmt.Sprintf("argument 1 is not a command of %q (see %s --help)", strings.Join(path, " "), strings.Join(path, " "))}
+		// Not even a suggestion: it would say what the word resembles.
+		return usagef("argument 1 is not a command of %q (see %s --help)", cmd, cmd)
 	}
-	return usageError{fmt.Sprintf("unknown command %q for %q (see %s --help)", args[0], strings.Join(path, " "), strings.Join(path, " "))}
+	err := usageError{msg: fmt.Sprintf("unknown command %q for %q (see %s --help)", args[0], cmd, cmd)}
+	if near := suggest(v, args[0]); len(near) > 0 {
+		err.hint = "did you mean `" + cmd + " " + strings.Join(near, "` or `"+cmd+" ") + "`?"
+	}
+	return err
 }
 
 func printGroupHelp(w io.Writer, v *verb, path []string) {
@@ -115,7 +140,10 @@ func printGroupHelp(w io.Writer, v *verb, path []string) {
 			fmt.Fprintf(w, "  %-12s %s\n", s.name, s.summary)
 		}
 	}
-	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", strings.Join(path, " "))
+	fmt.Fprintf(w, "\nRun '%s COMMAND --help' (or '%s help COMMAND') for a command's flags.\n", strings.Join(path, " "), strings.Join(path, " "))
+	if len(path) == 1 {
+		fmt.Fprintf(w, "'%s --version' prints the version; '%s completion SHELL' a completion script.\n", path[0], path[0])
+	}
 }
 
 // flags makes a verb's flag set: errors are returned, not printed, so each
@@ -132,23 +160,20 @@ func flags(name string) *pflag.FlagSet {
 func parse(fs *pflag.FlagSet, usage, summary string, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintf(os.Stdout, "usage: patina %s\n\n%s\n", usage, summary)
-			if fs.HasAvailableFlags() {
-				fmt.Fprintf(os.Stdout, "\nflags:\n%s", fs.FlagUsages())
-			}
+			showHelp(helpDoc{usage, summary, fs})
 			return exitError{0}
 		}
-		return usageError{fmt.Sprintf("%s (usage: patina %s)", err, usage)}
+		return usagef("%s (usage: patina %s)", err, usage)
 	}
 	return nil
 }
 
-// usageError is a bad command line: one line, exit 2.
-type usageError struct{ msg string }
+// usageError is a bad command line: one line (and maybe a hint), exit 2.
+type usageError struct{ msg, hint string }
 
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return usageError{msg: fmt.Sprintf(format, args...)} }
 
 // exitError ends the command with a code and no further message.
 type exitError struct{ code int }
@@ -167,19 +192,3 @@ func (h hinted) Unwrap() error { return h.err }
 func withHint(err error, hint string) error { return hinted{err, hint} }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func versionVerb() *verb {
-	v := &verb{name: "version", summary: "print the version"}
-	v.run = func(args []string) error {
-		fs := flags("version")
-		if err := parse(fs, "version", v.summary, args); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return usagef("version takes no arguments")
-		}
-		fmt.Println("patina", versionString())
-		return nil
-	}
-	return v
-}
