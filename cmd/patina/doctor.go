@@ -43,7 +43,7 @@ func doctorVerb() *verb {
 	v := &verb{name: "doctor", summary: "check the daemon, the models, every project's index and the vault files; say how to fix each problem"}
 	v.run = func(args []string) error {
 		fs := flags("doctor")
-		asJSON := fs.Bool("json", false, "print the checks as JSON")
+		asJSON := fs.BoolP("json", "j", false, "print the checks as JSON")
 		if err := parse(fs, "doctor [--json]", v.summary+`.
 
 Checks, changing nothing: the runtime directory (ours, 0700) and the

@@ -63,7 +63,7 @@ func modelListVerb() *verb {
 	v := &verb{name: "list", summary: "list embedding models and whether their files are intact"}
 	v.run = func(args []string) error {
 		fs := flags("model list")
-		asJSON := fs.Bool("json", false, "print the list as JSON")
+		asJSON := fs.BoolP("json", "j", false, "print the list as JSON")
 		if err := parse(fs, "model list [--json]", v.summary+`.
 
 Lists the built-in model (use-lite, provisioned by `+"`make models`"+`) and the
@@ -85,10 +85,7 @@ with that state); 1 an added model's manifest cannot be read; 2 usage.`, args); 
 		}
 		rt := describeRuntime()
 		if *asJSON {
-			b, err := json.MarshalIndent(struct {
-				Models  []modelInfo `json:"models"`
-				Runtime runtimeInfo `json:"runtime"`
-			}{infos, rt}, "", "  ")
+			b, err := json.MarshalIndent(modelsJSON{infos, rt}, "", "  ")
 			if err != nil {
 				return err
 			}
@@ -101,24 +98,36 @@ with that state); 1 an added model's manifest cannot be read; 2 usage.`, args); 
 	return v
 }
 
+// modelsJSON is `model list --json` and `model verify --json`.
+type modelsJSON struct {
+	Models  []modelInfo `json:"models"`
+	Runtime runtimeInfo `json:"runtime"`
+}
+
 // describeModel hashes m's files and says what state they are in.
-func describeModel(m *embed.Manifest) modelInfo {
+func describeModel(m *embed.Manifest) modelInfo { return modelState(m, m.Verify()) }
+
+// modelState is m with the state its Verify error says.
+func modelState(m *embed.Manifest, verr error) modelInfo {
 	info := modelInfo{
 		Name: m.Name, Family: m.Family, Dims: m.Dims, MaxTokens: m.MaxTokens,
 		Builtin: m.Builtin(), Default: m.Name == embed.DefaultModel,
 		Dir: m.Dir, Files: m.Files, State: stateOK,
 	}
-	if err := m.Verify(); err != nil {
-		info.State, info.Problem = fileState(err), oneLine(err.Error())
+	if verr != nil {
+		info.State, info.Problem = fileState(verr), oneLine(verr.Error())
 	}
 	return info
 }
 
-func describeRuntime() runtimeInfo {
-	path, err := embed.VerifyRuntime()
+func describeRuntime() runtimeInfo { return runtimeState(embed.VerifyRuntime()) }
+
+// runtimeState is the ONNX Runtime library with the state VerifyRuntime
+// says.
+func runtimeState(path string, verr error) runtimeInfo {
 	info := runtimeInfo{Path: path, Version: embed.RuntimeVersion, State: stateOK}
-	if err != nil {
-		info.State, info.Problem = fileState(err), oneLine(err.Error())
+	if verr != nil {
+		info.State, info.Problem = fileState(verr), oneLine(verr.Error())
 	}
 	return info
 }
@@ -256,7 +265,8 @@ func modelVerifyVerb() *verb {
 	v := &verb{name: "verify", summary: "hash every file of the models and the runtime"}
 	v.run = func(args []string) error {
 		fs := flags("model verify")
-		if err := parse(fs, "model verify [NAME...]", v.summary+`.
+		asJSON := fs.BoolP("json", "j", false, "print each model's and the runtime's state as JSON (as model list --json; errors still on stderr)")
+		if err := parse(fs, "model verify [NAME...] [--json]", v.summary+`.
 
 Checks every file of the named models (default: all of them) against the
 SHA-256 pinned in its manifest, and the ONNX Runtime library every model
@@ -287,17 +297,29 @@ model is unknown; 2 usage.`, args); err != nil {
 			}
 			ms = append(ms, m)
 		}
+		infos := make([]modelInfo, 0, len(ms))
 		for _, m := range ms {
-			if err := m.Verify(); err != nil {
+			err := m.Verify()
+			infos = append(infos, modelState(m, err))
+			if err != nil {
 				bad = append(bad, err)
-				continue
+			} else if !*asJSON {
+				fmt.Printf("%s: ok (%d files)\n", m.Name, len(m.Files))
 			}
-			fmt.Printf("%s: ok (%d files)\n", m.Name, len(m.Files))
 		}
-		if path, err := embed.VerifyRuntime(); err != nil {
+		path, err := embed.VerifyRuntime()
+		rt := runtimeState(path, err)
+		if err != nil {
 			bad = append(bad, err)
-		} else {
+		} else if !*asJSON {
 			fmt.Printf("onnx runtime %s: ok (%s)\n", embed.RuntimeVersion, path)
+		}
+		if *asJSON {
+			b, err := json.MarshalIndent(modelsJSON{infos, rt}, "", "  ")
+			if err != nil {
+				return err
+			}
+			os.Stdout.Write(append(b, '\n'))
 		}
 		for _, err := range bad {
 			for _, e := range split(err) {

@@ -155,7 +155,7 @@ func statusVerb() *verb {
 	v := &verb{name: "status", summary: "is the daemon reachable? socket, version, uptime, activation, unit state"}
 	v.run = func(args []string) error {
 		fs := flags("status")
-		asJSON := fs.Bool("json", false, "print the status as JSON")
+		asJSON := fs.BoolP("json", "j", false, "print the status as JSON")
 		if err := parse(fs, "mother status [--json]", v.summary, args); err != nil {
 			return err
 		}
@@ -228,7 +228,8 @@ func tokenVerb() *verb {
 	v.run = func(args []string) error {
 		fs := flags("token")
 		rotate := fs.Bool("rotate", false, "replace the token with a new random one (running daemons pick it up)")
-		if err := parse(fs, "mother token [--rotate]", v.summary, args); err != nil {
+		asJSON := fs.BoolP("json", "j", false, `print {"path": …, "rotated": …} as JSON (the path only, never the token)`)
+		if err := parse(fs, "mother token [--rotate] [--json]", v.summary, args); err != nil {
 			return err
 		}
 		if fs.NArg() > 0 {
@@ -249,7 +250,18 @@ func tokenVerb() *verb {
 		if err != nil {
 			return err
 		}
-		fmt.Println(path)
+		if *asJSON {
+			b, err := json.MarshalIndent(struct {
+				Path    string `json:"path"`
+				Rotated bool   `json:"rotated"`
+			}{path, *rotate}, "", "  ")
+			if err != nil {
+				return err
+			}
+			fmt.Println(string(b))
+		} else {
+			fmt.Println(path)
+		}
 		if *rotate {
 			fmt.Fprintln(os.Stderr, "patina: token rotated; clients need the new file (or PATINA_MOTHER_TOKEN)")
 		}

@@ -40,7 +40,7 @@ func projectsListVerb() *verb {
 	v := &verb{name: "list", summary: "list registered projects, their status and size"}
 	v.run = func(args []string) error {
 		fs := flags("projects list")
-		asJSON := fs.Bool("json", false, "print the list as JSON")
+		asJSON := fs.BoolP("json", "j", false, "print the list as JSON")
 		if err := parse(fs, "projects list [--json]", v.summary+`.
 
 A project whose directory is missing, whose registered path now resolves

@@ -30,7 +30,7 @@ func scrapeVerb() *verb {
 	v := &verb{name: "scrape", summary: "index a project (text, code, git log) and register it"}
 	v.run = func(args []string) error {
 		fs := flags("scrape")
-		asJSON := fs.Bool("json", false, "print the summary as JSON")
+		asJSON := fs.BoolP("json", "j", false, "print the summary as JSON")
 		name := fs.String("name", "", "register the project under `NAME` (default: the directory's name)")
 		noEmbed := fs.Bool("no-embed", false, "index text only, dropping any embeddings: scry of this project is lexical")
 		model := fs.String("model", embed.DefaultModel, "embed with the model called `NAME` (see patina model list; default: the one the project already uses, else "+embed.DefaultModel+")")

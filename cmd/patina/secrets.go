@@ -206,7 +206,7 @@ func pickScope(p secrets.Places, global bool, verb string) (secrets.Scope, error
 
 func secretsStatus(args []string) error {
 	fs := flags("secrets")
-	asJSON := fs.Bool("json", false, "print the status as JSON")
+	asJSON := fs.BoolP("json", "j", false, "print the status as JSON")
 	if err := parseSecrets(fs, "secrets [--json] | secrets COMMAND", "status: vaults, secret names and variables (never values), recipients, identity source, cache", args); err != nil {
 		return err
 	}

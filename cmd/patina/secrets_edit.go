@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -187,7 +188,8 @@ func secretsRecipientsVerb() *verb {
 	list.run = func(args []string) error {
 		fs := flags("list")
 		global := fs.Bool("global", false, "the global recipient.txt, not the project's")
-		if err := parseSecrets(fs, "secrets recipients list [--global]", list.summary, args); err != nil {
+		asJSON := fs.BoolP("json", "j", false, "print the file and its keys as JSON")
+		if err := parseSecrets(fs, "secrets recipients list [--global] [--json]", list.summary, args); err != nil {
 			return err
 		}
 		if fs.NArg() > 0 {
@@ -206,6 +208,25 @@ func secretsRecipientsVerb() *verb {
 			return secretsErr(err)
 		}
 		own := secrets.OwnRecipient(p)
+		if *asJSON {
+			type recipient struct {
+				Key string `json:"key"`
+				You bool   `json:"you"` // the key of the identity in use
+			}
+			out := struct {
+				File       string      `json:"file"`
+				Recipients []recipient `json:"recipients"`
+			}{scope.Recipients, []recipient{}}
+			for _, k := range rs.Keys() {
+				out.Recipients = append(out.Recipients, recipient{k, k == own})
+			}
+			b, err := json.MarshalIndent(out, "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = os.Stdout.Write(append(b, '\n'))
+			return err
+		}
 		for _, k := range rs.Keys() {
 			if k == own {
 				fmt.Printf("%s (you)\n", k)
