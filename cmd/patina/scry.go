@@ -184,8 +184,10 @@ func ask(mother string, do func(context.Context, *knowledge.Asker) (via string, 
 		if fe := client.Refusal(ctx, a.Target()); fe != nil {
 			fmt.Fprintf(os.Stderr, "patina: note: %s; searched in-process\npatina: hint: %s\n", fe, fe.Hint())
 		} else {
-			fmt.Fprintf(os.Stderr, "patina: note: mother not answering at %s; searched in-process\n", a.Target())
+			noteFallback(a.Target())
 		}
+	} else if a.DaemonVersion() != "" { // a daemon answered, if only with an error
+		fallbackAnswered()
 	}
 	if err != nil {
 		return scryError(err)
