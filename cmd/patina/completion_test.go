@@ -153,3 +153,23 @@ complete -F _patina patina
 		t.Errorf("bash completion:\n%s\nwant\n%s", out, want)
 	}
 }
+
+// The fish script in a real fish, when there is one: complete -C asks it
+// as a TAB would.
+func TestFishCompletion(t *testing.T) {
+	t.Parallel()
+	fish, err := exec.LookPath("fish")
+	if err != nil {
+		t.Skip("no fish")
+	}
+	env := completionWorld(t)
+	script, err := filepath.Abs(filepath.Join("..", "..", "contrib", "completions", "patina.fish"))
+	must(t, err)
+	cmd := exec.Command(fish, "--no-config", "-c", `source $argv[1]; complete -C "patina scr"; complete -C "patina scry -p "`, script)
+	cmd.Env = append([]string{"PATH=" + filepath.Dir(patinaBin) + ":" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	out, err := cmd.CombinedOutput()
+	want := "scrape\tindex a project (text, code, git log) and register it\nscry\tsearch indexed projects (docs, code, git history)\nalpha\nbeta\n"
+	if err != nil || string(out) != want {
+		t.Errorf("fish completion: %v\n%q\nwant\n%q", err, out, want)
+	}
+}
