@@ -18,9 +18,12 @@ import (
 type verb struct {
 	name    string
 	summary string
-	run     func(args []string) error
-	sub     []*verb
-	hidden  bool
+	// run parses its flags (parse, parseSecrets) before doing anything:
+	// describe runs it with --help to read them for completion and the
+	// man page.
+	run    func(args []string) error
+	sub    []*verb
+	hidden bool
 	// quiet verbs may be handed a secret where a command belongs: their
 	// errors never repeat an argument.
 	quiet bool
