@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"github.com/patina-dev/patina/internal/atomicfile"
 	"github.com/patina-dev/patina/internal/childenv"
+	"github.com/patina-dev/patina/internal/paths"
 )
 
 func installVerb() *verb {
@@ -94,4 +99,113 @@ func runCmd(dry bool, name string, args ...string) error {
 		return fmt.Errorf("%s: %w", line, err)
 	}
 	return nil
+}
+
+// installEnv is the part of this shell's environment the installed daemon
+// must be given, or it would use other paths than the shell that installed
+// it (a registry it never reads, models it never finds): PATINA_HOME and
+// PATINA_CACHE when they are not what the daemon would pick by itself, and
+// PATINA_SOCKET when it is set. Each is NAME=value, value absolute.
+func installEnv(defaultHome, defaultCache string) ([]string, error) {
+	var env []string
+	home, err := paths.Home()
+	if err != nil {
+		return nil, err
+	}
+	if home != defaultHome {
+		env = append(env, paths.EnvHome+"="+home)
+	}
+	cache, err := paths.Cache()
+	if err != nil {
+		return nil, err
+	}
+	if cache != defaultCache {
+		env = append(env, paths.EnvCache+"="+cache)
+	}
+	if os.Getenv(paths.EnvSocket) != "" {
+		sock, err := paths.Socket()
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, paths.EnvSocket+"="+sock)
+	}
+	return env, nil
+}
+
+// envValue is NAME's value in env (NAME=value entries), or "".
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// unitFiles writes an install's files and remembers what each replaced,
+// so a failed install leaves the files as they were: a re-install's old
+// units come back, a first install's are removed.
+type unitFiles struct {
+	written []writtenFile
+}
+
+type writtenFile struct {
+	path string
+	old  []byte // nil: the file did not exist
+}
+
+// write writes data to p (0644, atomically), or only prints it on a dry
+// run.
+func (u *unitFiles) write(dry bool, p string, data []byte) error {
+	if dry {
+		fmt.Printf("would write %s:\n%s\n", p, data)
+		return nil
+	}
+	old, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(p, data, 0o644); err != nil {
+		return err
+	}
+	u.written = append(u.written, writtenFile{p, old})
+	fmt.Fprintln(os.Stderr, "patina: wrote", p)
+	return nil
+}
+
+// fresh reports whether p was written by this install and did not exist
+// before it.
+func (u *unitFiles) fresh(p string) bool {
+	for _, w := range u.written {
+		if w.path == p {
+			return w.old == nil
+		}
+	}
+	return false
+}
+
+// undo puts back what write replaced and removes what it created.
+func (u *unitFiles) undo() {
+	for i := len(u.written) - 1; i >= 0; i-- {
+		w := u.written[i]
+		var err error
+		if w.old == nil {
+			err = os.Remove(w.path)
+			if err == nil {
+				fmt.Fprintln(os.Stderr, "patina: install failed: removed", w.path)
+			}
+		} else if cur, rerr := os.ReadFile(w.path); rerr != nil || !bytes.Equal(cur, w.old) {
+			err = atomicfile.Write(w.path, w.old, 0o644)
+			if err == nil {
+				fmt.Fprintln(os.Stderr, "patina: install failed: restored the previous", w.path)
+			}
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(os.Stderr, "patina: warning: could not undo %s: %v\n", w.path, err)
+		}
+	}
+	u.written = nil
 }

@@ -37,7 +37,7 @@ func systemdAnalyze(t *testing.T) string {
 // dir and returns it with the file paths.
 func renderUnits(t *testing.T, binary string) (string, []string) {
 	t.Helper()
-	units, err := packaging.SystemdUnits(binary, "127.0.0.1:7474")
+	units, err := packaging.SystemdUnits(packaging.Systemd{Binary: binary, TCPAddr: "127.0.0.1:7474"})
 	must(t, err)
 	dir := t.TempDir()
 	var paths []string
@@ -145,6 +145,13 @@ type installSandbox struct {
 
 func newInstallSandbox(t *testing.T, systemctlExit int) *installSandbox {
 	t.Helper()
+	return newInstallSandboxScript(t, fmt.Sprintf("exit %d", systemctlExit))
+}
+
+// newInstallSandboxScript is newInstallSandbox with a stand-in systemctl
+// that records its arguments and then runs sh, e.g. to fail one call.
+func newInstallSandboxScript(t *testing.T, sh string) *installSandbox {
+	t.Helper()
 	base := t.TempDir()
 	s := &installSandbox{
 		base:  base,
@@ -155,7 +162,7 @@ func newInstallSandbox(t *testing.T, systemctlExit int) *installSandbox {
 	s.unitDir = filepath.Join(s.cfg, "systemd", "user")
 	bin := filepath.Join(base, "fakebin")
 	must(t, os.Mkdir(bin, 0o755))
-	script := fmt.Sprintf("#!/bin/sh\necho \"$*\" >>%s\nexit %d\n", s.calls, systemctlExit)
+	script := fmt.Sprintf("#!/bin/sh\necho \"$*\" >>%s\n%s\n", s.calls, sh)
 	must(t, os.WriteFile(filepath.Join(bin, "systemctl"), []byte(script), 0o755))
 	s.env = []string{
 		"PATH=" + bin + ":/usr/bin:/bin",
@@ -164,6 +171,17 @@ func newInstallSandbox(t *testing.T, systemctlExit int) *installSandbox {
 		"PATINA_HOME=" + s.home,
 	}
 	return s
+}
+
+// units are the units an install in the sandbox writes: its PATINA_HOME
+// and runPatina's PATINA_CACHE are not the defaults, so the service is
+// given both and may write the home.
+func (s *installSandbox) units(t *testing.T, tcp string) []packaging.File {
+	t.Helper()
+	units, err := packaging.SystemdUnits(packaging.Systemd{Binary: patinaBin, TCPAddr: tcp,
+		Env: []string{"PATINA_HOME=" + s.home, "PATINA_CACHE=" + modelCache}, Writable: []string{s.home}})
+	must(t, err)
+	return units
 }
 
 func (s *installSandbox) systemctlCalls() string {
@@ -207,8 +225,7 @@ func TestInstallDryRun(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("install --dry-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
-			units, err := packaging.SystemdUnits(patinaBin, tcp)
-			must(t, err)
+			units := s.units(t, tcp)
 			for _, u := range units {
 				want := fmt.Sprintf("would write %s:\n%s", filepath.Join(s.unitDir, u.Name), u.Content)
 				if !strings.Contains(r.stdout, want) {
@@ -249,8 +266,7 @@ func TestInstallUninstallWithStandInSystemctl(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("install: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	units, err := packaging.SystemdUnits(patinaBin, addr)
-	must(t, err)
+	units := s.units(t, addr)
 	for _, u := range units {
 		p := filepath.Join(s.unitDir, u.Name)
 		got, err := os.ReadFile(p)

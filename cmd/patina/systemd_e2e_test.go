@@ -170,11 +170,17 @@ func startUserManager(t *testing.T) *testUser {
 // session gives it.
 func (u *testUser) run(t *testing.T, name string, args ...string) result {
 	t.Helper()
+	return u.runEnv(t, nil, name, args...)
+}
+
+// runEnv is run with env (NAME=value) added to the session's.
+func (u *testUser) runEnv(t *testing.T, env []string, name string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = []string{"HOME=" + u.home, "USER=" + u.name, "LOGNAME=" + u.name,
-		"PATH=/usr/local/bin:/usr/bin:/bin", "XDG_RUNTIME_DIR=" + u.rt}
+	cmd.Env = append([]string{"HOME=" + u.home, "USER=" + u.name, "LOGNAME=" + u.name,
+		"PATH=/usr/local/bin:/usr/bin:/bin", "XDG_RUNTIME_DIR=" + u.rt}, env...)
 	cmd.Dir = u.home
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.uid, Gid: u.gid, Groups: []uint32{u.gid}}}
 	var out, errb bytes.Buffer
