@@ -32,9 +32,18 @@ done
 query="socket activation"
 echo "== $shown scry \"$query\" --limit 3   (answered by the daemon; hybrid: full-text + embeddings)"
 "$bin" scry --limit 3 "$query" || true
-echo "try: $shown scry \"$query\""
-echo "     $shown scry \"how does the daemon start when a client connects\""
-echo "     $shown scry --file README.md   (the files that change together with it)"
+# The socket as the CLI finds it ($PATINA_SOCKET, $XDG_RUNTIME_DIR/patina,
+# /run/user/UID/patina, else ~/.patina/run), so the curl line works as
+# printed whether or not XDG_RUNTIME_DIR is set.
+sock=$("$bin" mother status | sed -n 's/^socket: *//p')
+echo
+echo "try, in another terminal:"
+echo "$shown scry \"$query\""
+echo "$shown scry \"how does the daemon start when a client connects\""
+echo "$shown scry --file README.md   # the files that change together with it"
+printf 'curl --unix-socket %q http://patina/health\n' "$sock"
+echo
+echo "the daemon runs in the foreground: Ctrl-C stops it (and removes the socket)"
 
 # Wait for the daemon. A trapped signal makes wait return 128+N at once,
 # so after Ctrl-C wait again: the daemon's own (clean) exit status counts.
