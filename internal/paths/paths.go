@@ -79,6 +79,10 @@ func Cache() (string, error) {
 // directory per model name.
 func Models() (string, error) { return inHome("models") }
 
+// Repos holds the clones of reference repositories (`patina repo`), one
+// directory per registered name.
+func Repos() (string, error) { return inHome("repos") }
+
 // Token is the TCP bearer-token file.
 func Token() (string, error) { return inHome(tokenName) }
 

@@ -12,6 +12,16 @@
 //	path = "/home/me/src/patina"
 //	added_at = 2024-05-01T10:00:00Z
 //
+//	[[project]]
+//	name = "cobra"
+//	path = "/home/me/.patina/repos/cobra"
+//	added_at = 2024-05-02T10:00:00Z
+//	kind = "reference"
+//
+// A reference is a clone `patina repo` keeps under $PATINA_HOME/repos, read
+// only; an entry without kind is a project. (A patina that predates kind
+// reads a reference as a project, and drops the key if it rewrites the
+// file.)
 // Paths are stored canonical (absolute, symlinks resolved, clean). They
 // are checked again whenever the registry is read: an entry whose path no
 // longer resolves to itself (a retargeted symlink, ".." components, a
@@ -53,9 +63,19 @@ const (
 	StatusInvalid Status = "invalid"  // a bad name, a duplicate, a relative path, or a symlinked .patina or .patina/local
 )
 
+// Kind says what a registered directory is.
+type Kind string
+
+// Kinds.
+const (
+	KindProject   Kind = "project"   // the user's own, indexed where it lies
+	KindReference Kind = "reference" // a clone under $PATINA_HOME/repos, managed by `patina repo`
+)
+
 // Project is one registry entry, with its state as of the last read.
 type Project struct {
 	Name    string    `json:"name"`
+	Kind    Kind      `json:"kind"`
 	Path    string    `json:"path"` // as registered; canonical when Status is ok
 	AddedAt time.Time `json:"added_at"`
 	Index   string    `json:"index"`              // the index file, paths.ProjectIndex(Path)
@@ -169,6 +189,7 @@ type fileEntry struct {
 	Name    string    `toml:"name"`
 	Path    string    `toml:"path"`
 	AddedAt time.Time `toml:"added_at"`
+	Kind    Kind      `toml:"kind,omitempty"` // "" is KindProject
 }
 
 func (r *Registry) read() (fileData, error) {
@@ -232,7 +253,10 @@ func (r *Registry) List() ([]Project, error) {
 
 // check canonicalises an entry's path and works out its status.
 func check(e fileEntry) Project {
-	p := Project{Name: e.Name, Path: e.Path, AddedAt: e.AddedAt, Status: StatusOK}
+	p := Project{Name: e.Name, Kind: KindProject, Path: e.Path, AddedAt: e.AddedAt, Status: StatusOK}
+	if e.Kind != "" {
+		p.Kind = e.Kind
+	}
 	if e.Path != "" {
 		p.Index = paths.ProjectIndex(e.Path)
 	}
@@ -242,6 +266,9 @@ func check(e fileEntry) Project {
 	}
 	if err := ValidName(e.Name); err != nil {
 		return bad(StatusInvalid, "invalid name %q", e.Name)
+	}
+	if p.Kind != KindProject && p.Kind != KindReference {
+		return bad(StatusInvalid, "unknown kind %q", e.Kind)
 	}
 	if !filepath.IsAbs(e.Path) {
 		return bad(StatusInvalid, "path %q is not absolute", e.Path)
@@ -417,6 +444,42 @@ func (r *Registry) Add(path, name string) (p Project, added bool, err error) {
 		return Project{}, false, err
 	}
 	return check(e), true, nil
+}
+
+// AddReference registers the clone at path (canonicalised) as a reference
+// called name. Unlike Add it never finds an entry to reuse: a name or a
+// directory already registered, of either kind, is ErrExists.
+func (r *Registry) AddReference(path, name string) (Project, error) {
+	canon, err := canonicalDir(path)
+	if err != nil {
+		return Project{}, err
+	}
+	if err := ValidName(name); err != nil {
+		return Project{}, err
+	}
+	unlock, err := lockFile(r.file)
+	if err != nil {
+		return Project{}, err
+	}
+	defer unlock()
+	d, err := r.read()
+	if err != nil {
+		return Project{}, err
+	}
+	for _, e := range d.Projects {
+		switch {
+		case e.Name == name:
+			return Project{}, fmt.Errorf("%w: the name %q is taken by %s", ErrExists, name, e.Path)
+		case e.Path == canon:
+			return Project{}, fmt.Errorf("%w: %s is registered as %q", ErrExists, canon, e.Name)
+		}
+	}
+	e := fileEntry{Name: name, Path: canon, AddedAt: time.Now().UTC().Truncate(time.Second), Kind: KindReference}
+	d.Projects = append(d.Projects, e)
+	if err := r.write(d); err != nil {
+		return Project{}, err
+	}
+	return check(e), nil
 }
 
 // Remove unregisters every entry called name (the project's index is left
