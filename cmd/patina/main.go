@@ -39,6 +39,7 @@ func root() *verb {
 			scrapeVerb(),
 			scryVerb(),
 			projectsVerb(),
+			repoVerb(),
 			modelVerb(),
 			doctorVerb(),
 			mcpVerb(),

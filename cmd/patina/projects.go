@@ -123,7 +123,7 @@ func describeProject(p projects.Project) projectInfo {
 
 func printProjects(w io.Writer, infos []projectInfo) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tCHUNKS\tUPDATED\tPATH")
+	fmt.Fprintln(tw, "NAME\tKIND\tSTATUS\tCHUNKS\tUPDATED\tPATH")
 	for _, p := range infos {
 		chunks, updated := "-", "-"
 		if p.Chunks != nil {
@@ -132,7 +132,7 @@ func printProjects(w io.Writer, infos []projectInfo) {
 		if p.UpdatedAt != nil {
 			updated = ago(time.Since(*p.UpdatedAt))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", printable(p.Name), p.Status, chunks, updated, printable(p.Path))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", printable(p.Name), p.Kind, p.Status, chunks, updated, printable(p.Path))
 	}
 	tw.Flush()
 	for _, p := range infos {
@@ -211,6 +211,10 @@ by hand if you want the space back.`, args); err != nil {
 		reg, err := projects.Default()
 		if err != nil {
 			return err
+		}
+		// A reference's clone is patina's to delete with it.
+		if p, ok := registered(reg, fs.Arg(0)); ok && p.Kind == projects.KindReference {
+			return withHint(fmt.Errorf("%s is a reference repository", fs.Arg(0)), "remove it and its clone: patina repo remove "+fs.Arg(0))
 		}
 		if err := reg.Remove(fs.Arg(0)); err != nil {
 			if errors.Is(err, projects.ErrNotFound) {

@@ -161,12 +161,44 @@ func scrape(root, name string, m modelChoice, rebuild, asJSON bool) error {
 	if added {
 		fmt.Fprintf(os.Stderr, "patina: registered project %s (%s)\n", p.Name, p.Path)
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
-	// A second Ctrl-C kills at once: committed batches survive that too.
-	go func() { <-ctx.Done(); stop() }()
+	err = scrapeIndex(ctx, p.Name, p.Path, m, rebuild, asJSON)
+	var ie interruptedError
+	if errors.As(err, &ie) {
+		if ie.rebuilding {
+			fmt.Fprintln(os.Stderr, "patina: interrupted: the rebuild was abandoned and the index is as it was; run scrape again to rebuild it")
+		} else {
+			fmt.Fprintln(os.Stderr, "patina: interrupted: the index holds every completed batch; run scrape again to finish")
+		}
+		return exitError{exitInterrupted}
+	}
+	return err
+}
 
+// interruptible is a context that SIGINT and SIGTERM cancel; a second
+// Ctrl-C kills at once (a scrape's committed batches survive that too).
+func interruptible() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
+	return ctx, stop
+}
+
+// interruptedError is a scrape that ctx stopped; rebuilding says it was
+// building the index afresh (so the old one is left as it was).
+type interruptedError struct{ rebuilding bool }
+
+func (e interruptedError) Error() string { return "interrupted" }
+
+// errNoEmbeddings is wrapped by a scrape that made the text index but no
+// vectors (the model could not be loaded).
+var errNoEmbeddings = errors.New("embeddings not made")
+
+// scrapeIndex indexes the directory root, registered (or about to be) as
+// name, embedding as m says, building the index afresh when rebuild is
+// set or the index is damaged, and prints the summary.
+func scrapeIndex(ctx context.Context, name, root string, m modelChoice, rebuild, asJSON bool) error {
+	p := projects.Project{Name: name, Path: root}
 	opts := index.ScrapeOptions{Rebuild: rebuild}
 	opts.Damaged = func(d *index.DamagedError) {
 		rebuild = true
@@ -203,12 +235,7 @@ func scrape(root, name string, m modelChoice, rebuild, asJSON bool) error {
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			if rebuild {
-				fmt.Fprintln(os.Stderr, "patina: interrupted: the rebuild was abandoned and the index is as it was; run scrape again to rebuild it")
-			} else {
-				fmt.Fprintln(os.Stderr, "patina: interrupted: the index holds every completed batch; run scrape again to finish")
-			}
-			return exitError{exitInterrupted}
+			return interruptedError{rebuild}
 		}
 		if errors.Is(err, index.ErrScrapeRunning) {
 			return withHint(err, "wait for the other scrape of "+p.Path+" to finish")
@@ -231,7 +258,7 @@ func scrape(root, name string, m modelChoice, rebuild, asJSON bool) error {
 		fmt.Println(summaryLine(p.Name, sum))
 	}
 	if modelErr != nil {
-		return withHint(fmt.Errorf("embeddings not made: %w", modelErr),
+		return withHint(fmt.Errorf("%w: %w", errNoEmbeddings, modelErr),
 			"the text index of "+p.Name+" is complete and scry of it is lexical; fix the model and scrape again, or use --no-embed")
 	}
 	return nil
