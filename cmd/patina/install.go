@@ -22,7 +22,18 @@ func installVerb() *verb {
 		tcp := fs.String("tcp", "", "also install a TCP socket on `HOST:PORT` (token required)")
 		dry := fs.Bool("dry-run", false, "print what would be written and run; change nothing")
 		bin := fs.String("binary", "", "`PATH` of the patina binary the units run (default: this one)")
-		if err := parse(fs, "mother install [--tcp ADDR] [--dry-run] [--binary PATH]", v.summary, args); err != nil {
+		if err := parse(fs, "mother install [--tcp ADDR] [--dry-run] [--binary PATH]", v.summary+`.
+
+The daemon is given this shell's paths: PATINA_HOME and PATINA_CACHE when
+they are not the defaults (Environment= in patina.service, and the home
+made writable), and PATINA_SOCKET when set: patina.socket then listens
+there. systemd creates a missing directory for that socket 0700; an
+existing one that is not yours alone is refused. The hardened service has
+a /tmp and /var/tmp of its own (PrivateTmp=yes), so a binary, home, cache
+or registered project there is warned about. A step that fails (no
+systemctl, no user manager, a socket that cannot be enabled) leaves the
+unit files as they were. On macOS a loaded agent is booted out first, so
+a re-install replaces it. Install prints where the logs are.`, args); err != nil {
 			return err
 		}
 		if fs.NArg() > 0 {
