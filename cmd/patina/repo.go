@@ -85,6 +85,9 @@ func repoAdd(src refrepo.Source, name string, m modelChoice) error {
 	if err != nil {
 		return err
 	}
+	if _, err := reg.List(); err != nil {
+		return err // a registry that cannot be read would refuse the clone at the end
+	}
 	if p, ok := registered(reg, name); ok {
 		return withHint(fmt.Errorf("%w: the name %q is taken by %s", projects.ErrExists, name, p.Path), "give another --name")
 	}
